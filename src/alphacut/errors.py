@@ -1,0 +1,80 @@
+"""Typed errors raised by the core. Each front door maps them once.
+
+``exit_code`` is what the CLI returns; ``http_status`` is what the server answers.
+"""
+
+from __future__ import annotations
+
+
+class AlphacutError(Exception):
+    """Base of every error alphacut raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+    code = "error"
+
+
+class InvalidImage(AlphacutError):
+    """The input is empty, truncated, corrupt, or not an image at all."""
+
+    exit_code = 2
+    http_status = 422
+    code = "invalid_image"
+
+
+class UnsupportedImage(InvalidImage):
+    """The input is an image, but in a format or mode alphacut cannot read."""
+
+    http_status = 415
+    code = "unsupported_image"
+
+
+class ImageTooLarge(InvalidImage):
+    """The input exceeds the pixel or byte limit (guards against decompression bombs)."""
+
+    http_status = 413
+    code = "image_too_large"
+
+
+class InvalidOption(AlphacutError):
+    """An option is unknown or has an invalid value; the message lists valid ones."""
+
+    exit_code = 2
+    http_status = 422
+    code = "invalid_option"
+
+
+class UnknownModel(InvalidOption):
+    """No model spec by that name."""
+
+    code = "unknown_model"
+
+
+class WeightsError(AlphacutError):
+    """Model weights could not be fetched, verified or loaded."""
+
+    exit_code = 3
+    http_status = 503
+    code = "weights_error"
+
+
+class OfflineError(WeightsError):
+    """Weights are missing and ALPHACUT_OFFLINE forbids fetching them."""
+
+    code = "offline"
+
+
+class OutputError(AlphacutError):
+    """An output could not be written (unwritable folder, exists without --overwrite...)."""
+
+    exit_code = 4
+    http_status = 500
+    code = "output_error"
+
+
+class Busy(AlphacutError):
+    """The server's queue is full; try again later."""
+
+    exit_code = 5
+    http_status = 503
+    code = "busy"
