@@ -1,0 +1,253 @@
+"""The ``alphacut`` command. Thin: it turns argv into a Config and calls the library.
+
+Only argparse and the light model registry are imported at start-up, so ``--help`` and
+``--version`` are instant; numpy, OpenCV and ONNX Runtime load when an image is processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from alphacut import __version__
+from alphacut.errors import AlphacutError
+
+EPILOG = """examples:
+  alphacut remove photo.jpg -o cutout.png
+  alphacut remove shots/ -o out/ --bg white --format jpeg --crop
+  cat photo.jpg | alphacut remove - > cutout.png
+  alphacut models list
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alphacut", description="Remove the background of images: clean alpha mattes "
+        "at full resolution, on a plain CPU.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"alphacut {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_remove(sub)
+    _add_models(sub)
+    _add_eval(sub)
+    _add_serve(sub)
+    _add_bench(sub)
+    return parser
+
+
+def _add_remove(sub: Any) -> None:
+    p = sub.add_parser("remove", help="remove the background of files, globs or folders",
+                       description="Remove the background of images. IN may be files, globs, "
+                       "folders (searched recursively) or - for stdin.")
+    p.add_argument("inputs", nargs="+", metavar="IN")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output file (one input), folder (default: ./alphacut-out), or - for "
+                   "stdout")
+    p.add_argument("--name", default="{stem}.{ext}", metavar="TEMPLATE",
+                   help="output name template: {stem} {name} {ext} {parent} {model} "
+                   "(default: %(default)s)")
+    p.add_argument("-m", "--model", help="model name or a spec file for your own .onnx "
+                   "(see 'alphacut models list'; default: the registry default)")
+    p.add_argument("--preset", choices=["fast", "balanced", "best"],
+                   help="quality preset (refinement steps); default: balanced")
+    p.add_argument("--mask", action="store_true", help="write the alpha mask only")
+    p.add_argument("--bg", metavar="COLOR|IMAGE",
+                   help="put the subject over a colour (white, #rrggbb, r,g,b) or an image")
+    p.add_argument("-f", "--format", choices=["png", "webp", "tiff", "jpeg"],
+                   help="output format (default: from -o's extension, else png)")
+    p.add_argument("--crop", action="store_true", help="crop to the subject")
+    p.add_argument("--margin", type=int, default=None, help="crop margin in pixels (16)")
+    p.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (92)")
+    p.add_argument("--upsample", choices=["guided", "bilinear"], help="mask upsampling")
+    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None,
+                   help="matting in the uncertain band (slower, finer hair)")
+    p.add_argument("--decontaminate", action=argparse.BooleanOptionalAction, default=None,
+                   help="clean the old background's colour from the edges")
+    p.add_argument("--max-pixels", type=int, help="refuse images larger than this")
+    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    exist = p.add_mutually_exclusive_group()
+    exist.add_argument("--skip-existing", action="store_true", help="skip outputs that exist")
+    exist.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    p.add_argument("--no-recursive", action="store_true", help="do not descend into folders")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="images in flight at once (default: chosen for this machine)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_remove)
+
+
+def _add_models(sub: Any) -> None:
+    p = sub.add_parser("models", help="list, fetch and describe models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    lst = msub.add_parser("list", help="name, task, size, licence, cached or not")
+    lst.set_defaults(func=cmd_models_list)
+    pull = msub.add_parser("pull", help="fetch and verify weights into the cache")
+    pull.add_argument("names", nargs="+", metavar="NAME")
+    pull.set_defaults(func=cmd_models_pull)
+    info = msub.add_parser("info", help="everything about one model")
+    info.add_argument("name", metavar="NAME")
+    info.set_defaults(func=cmd_models_info)
+
+
+def _add_eval(sub: Any) -> None:
+    p = sub.add_parser("eval", help="measure quality on datasets with ground truth")
+    p.add_argument("datasets", nargs="+", metavar="DATASET_DIR")
+    p.add_argument("-m", "--model", action="append", help="model(s) to evaluate")
+    p.add_argument("--preset", action="append", choices=["fast", "balanced", "best"])
+    p.add_argument("--upsample", choices=["guided", "bilinear"])
+    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--limit", type=int, help="first N images per set")
+    p.add_argument("-o", "--output", default="alphacut-eval", help="report folder")
+    p.set_defaults(func=cmd_eval)
+
+
+def _add_serve(sub: Any) -> None:
+    p = sub.add_parser("serve", help="HTTP API and web page (needs alphacut[server])")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("-m", "--model", help="default model")
+    p.add_argument("--models", help="comma-separated models the server may load")
+    p.add_argument("--concurrency", type=int, default=None, help="images processed at once")
+    p.add_argument("--queue", type=int, default=None, help="requests waiting before 503")
+    p.add_argument("--max-upload-mb", type=float, default=None)
+    p.add_argument("--max-pixels", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="per-request seconds")
+    p.add_argument("--cors", action="append", default=None, metavar="ORIGIN",
+                   help="allow this origin (repeatable); CORS is off by default")
+    p.set_defaults(func=cmd_serve)
+
+
+def _add_bench(sub: Any) -> None:
+    p = sub.add_parser("bench", help="time alphacut (and rembg, if set up) end to end")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options for benchmarks/run.py")
+    p.set_defaults(func=cmd_bench)
+
+
+# ---------------------------------------------------------------- remove
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from alphacut.interfaces import cli_remove
+
+    return cli_remove.run(args)
+
+
+# ---------------------------------------------------------------- models
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from alphacut.models.registry import DEFAULT_MODEL, list_models
+    from alphacut.runtime.weights import cached_path
+
+    table = Table(title="alphacut models")
+    for column in ("name", "task", "size", "licence", "cached", "notes"):
+        table.add_column(column)
+    for spec in list_models():
+        size = f"{spec.size_bytes / 1e6:.1f} MB" if spec.size_bytes else "?"
+        cached = "yes" if cached_path(spec) else "no"
+        notes = []
+        if spec.name == DEFAULT_MODEL:
+            notes.append("default")
+        if not spec.available_here:
+            notes.append("upstream only")
+        table.add_row(spec.name, spec.task, size, spec.license, cached, ", ".join(notes))
+    Console().print(table)
+    return 0
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from alphacut.interfaces.progress import download_progress
+    from alphacut.models.registry import get_spec
+    from alphacut.runtime.weights import pull
+
+    failed = 0
+    for name in args.names:
+        try:
+            spec = get_spec(name)
+            with download_progress() as progress:
+                path = pull(spec, progress=progress)
+            print(f"{spec.name}: {path} (sha256 verified, licence {spec.license})")
+        except AlphacutError as exc:
+            print(f"alphacut: {name}: {exc}", file=sys.stderr)
+            failed = max(failed, exc.exit_code)
+    return failed
+
+
+def cmd_models_info(args: argparse.Namespace) -> int:
+    from alphacut.models.registry import DEFAULT_MODEL, get_spec
+    from alphacut.runtime.weights import cache_dir, cached_path
+
+    spec = get_spec(args.name)
+    cached = cached_path(spec)
+    rows = [
+        ("name", spec.name + (" (default)" if spec.name == DEFAULT_MODEL else "")),
+        ("description", spec.description), ("family", spec.family), ("task", spec.task),
+        ("licence", spec.license),
+        ("size", f"{spec.size_bytes:,} bytes" if spec.size_bytes else "unknown"),
+        ("sha256", spec.sha256 or "not pinned"),
+        ("input", f"{spec.input_size[0]}x{spec.input_size[1]} ({spec.resize}), "
+                  f"scale {spec.scale}, mean {spec.mean}, std {spec.std}"),
+        ("output", f"index {spec.output_index}, activation {spec.activation}"),
+        ("cached", str(cached) if cached else f"no (would be {cache_dir() / spec.filename})"),
+    ]
+    rows += [(f"source {i + 1}", src.describe()) for i, src in enumerate(spec.sources)]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+# ---------------------------------------------------------------- eval / serve / bench
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from alphacut.interfaces import cli_eval
+
+    return cli_eval.run(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from alphacut.interfaces.server.run import serve
+    except ImportError as exc:
+        print(f"alphacut: the server needs extra packages: pip install 'alphacut[server]' "
+              f"({exc})", file=sys.stderr)
+        return 3
+    return serve(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import runpy
+
+    script = Path(__file__).resolve().parents[3] / "benchmarks" / "run.py"
+    if not script.exists():
+        print("alphacut: benchmarks/run.py is part of the source tree; run from a checkout",
+              file=sys.stderr)
+        return 2
+    sys.argv = [str(script), *args.rest]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except AlphacutError as exc:
+        print(f"alphacut: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("alphacut: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

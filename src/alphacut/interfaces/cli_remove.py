@@ -1,0 +1,155 @@
+"""``alphacut remove``: argv -> Config -> Remover, for one file, stdin, or a whole batch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from alphacut.config import Config
+from alphacut.errors import AlphacutError, InvalidOption, OutputError
+from alphacut.interfaces.batch import Job, Outcome, expand_inputs, output_path, run_batch
+
+DEFAULT_OUT_DIR = "alphacut-out"
+SUFFIX_FORMATS = {".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff",
+                  ".jpg": "jpeg", ".jpeg": "jpeg"}
+EXTENSIONS = {"png": "png", "webp": "webp", "tiff": "tif", "jpeg": "jpg"}
+
+
+def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
+    """The one Config for this run, from the flags (None means the default)."""
+    return Config.build(
+        model=args.model, preset=args.preset, mask_only=args.mask or None, bg=args.bg,
+        format=fmt, crop=args.crop or None, crop_margin=args.margin, quality=args.quality,
+        upsample=args.upsample, matting=args.matting, decontaminate=args.decontaminate,
+        max_pixels=args.max_pixels, threads=args.threads)
+
+
+def single_file_target(args: argparse.Namespace) -> Path | None:
+    """-o names one output file when there is one plain input and -o has an image suffix."""
+    out = args.output
+    if out is None or out == "-" or len(args.inputs) != 1:
+        return None
+    source = Path(args.inputs[0])
+    if source.is_dir() or any(ch in args.inputs[0] for ch in "*?["):
+        return None
+    target = Path(out)
+    return target if target.suffix.lower() in SUFFIX_FORMATS and not target.is_dir() else None
+
+
+def choose_format(args: argparse.Namespace, target: Path | None) -> str:
+    if args.format:
+        return str(args.format)
+    if target is not None:
+        return SUFFIX_FORMATS[target.suffix.lower()]
+    return "png"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.inputs == ["-"]:
+        return _run_stdio(args)
+    if "-" in args.inputs:
+        raise InvalidOption("'-' (stdin) cannot be mixed with other inputs")
+    target = single_file_target(args)
+    fmt = choose_format(args, target)
+    if target is not None and SUFFIX_FORMATS[target.suffix.lower()] != fmt:
+        raise InvalidOption(f"-o {target} does not match --format {fmt}")
+    config = config_from_args(args, fmt)
+    jobs = list(expand_inputs(args.inputs, recursive=not args.no_recursive))
+    if not jobs:
+        raise InvalidOption("no input images found")
+    if args.output == "-":
+        raise InvalidOption("-o - (stdout) works with stdin input only: alphacut remove - -o -")
+    out_dir = Path(args.output or DEFAULT_OUT_DIR)
+    return _run_files(args, config, jobs, target, out_dir)
+
+
+def _run_stdio(args: argparse.Namespace) -> int:
+    from alphacut.api import Remover
+    from alphacut.core.encode import write_atomic
+
+    target = None if args.output in (None, "-") else Path(args.output)
+    fmt = args.format or (SUFFIX_FORMATS.get(target.suffix.lower(), "png") if target else "png")
+    config = config_from_args(args, fmt)
+    data = sys.stdin.buffer.read()
+    _, encoded = Remover(config, progress=_download_callback(args)).process(data)
+    if target is None:
+        sys.stdout.buffer.write(encoded)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(target, encoded)
+    return 0
+
+
+def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target: Path | None,
+               out_dir: Path) -> int:
+    from alphacut.api import Remover
+    from alphacut.core.encode import write_atomic
+    from alphacut.interfaces.progress import file_progress
+
+    remover = Remover(config, progress=_download_callback(args))
+    ext = EXTENSIONS[config.output.format]
+    inputs = {job.source.resolve() for job in jobs if job.source.exists()}
+
+    def destination(job: Job) -> Path:
+        if target is not None:
+            return target
+        return output_path(job, out_dir, args.name, ext, config.model)
+
+    def work(job: Job) -> Outcome:
+        dest = destination(job)
+        if dest.resolve() in inputs:
+            raise OutputError(f"{dest}: refusing to overwrite an input file")
+        if dest.exists():
+            if args.skip_existing:
+                return Outcome(job, output=dest, skipped=True)
+            if not args.overwrite:
+                raise OutputError(f"{dest} exists; pass --overwrite or --skip-existing")
+        try:
+            result, encoded = remover.process(job.source)
+        except AlphacutError as exc:
+            exc.args = (f"{job.source}: {exc}",)
+            raise
+        write_atomic(dest, encoded)
+        return Outcome(job, output=dest, timings=result.timings)
+
+    show = not args.quiet and len(jobs) > 1
+    failures: list[Outcome] = []
+    with file_progress(len(jobs), enabled=show) as advance:
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                failures.append(outcome)
+                _report_failure(outcome, show)
+            advance(outcome.job.source.name)
+
+        outcomes = run_batch(jobs, work, workers=args.jobs or 1, on_done=done)
+    return _summarise(outcomes, failures, args.quiet)
+
+
+def _report_failure(outcome: Outcome, show_progress: bool) -> None:
+    message = str(outcome.error)
+    print(f"alphacut: failed: {message}", file=sys.stderr)
+
+
+def _summarise(outcomes: list[Outcome], failures: list[Outcome], quiet: bool) -> int:
+    written = sum(1 for o in outcomes if o.error is None and not o.skipped)
+    skipped = sum(1 for o in outcomes if o.skipped)
+    if not quiet or failures:
+        where = {str(o.output.parent) for o in outcomes if o.output and o.error is None}
+        place = f" in {', '.join(sorted(where))}" if len(where) == 1 else ""
+        print(f"alphacut: {written} written{place}, {skipped} skipped, {len(failures)} failed",
+              file=sys.stderr)
+    if not failures:
+        return 0
+    return max(o.error.exit_code for o in failures if o.error is not None)
+
+
+def _download_callback(args: argparse.Namespace) -> Any:
+    """Weights download progress on stderr (first use of a model)."""
+    if args.quiet:
+        return None
+    from alphacut.interfaces.progress import DownloadBar
+
+    return DownloadBar()
