@@ -6,10 +6,10 @@ import io
 
 import numpy as np
 import pytest
-from helpers import PETS, SAMPLE, iou_outside_band, truth_for
 from PIL import Image
 
 import alphacut
+from helpers import PETS, SAMPLE, iou_outside_band, truth_for
 
 pytestmark = pytest.mark.model
 
@@ -20,7 +20,7 @@ def test_pet_cutout_matches_ground_truth(u2netp_remover, image) -> None:
     truth = truth_for(image)
     assert result.alpha.shape == truth.shape
     assert result.alpha.dtype == np.float32
-    assert 0.0 <= result.alpha.min() and result.alpha.max() <= 1.0
+    assert result.alpha.min() >= 0.0 and result.alpha.max() <= 1.0
     assert iou_outside_band(result.alpha, truth) >= 0.80
 
 

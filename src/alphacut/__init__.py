@@ -28,8 +28,15 @@ _LAZY = {
 if TYPE_CHECKING:
     from alphacut.api import Remover, remove
     from alphacut.config import Config
-    from alphacut.errors import (AlphacutError, ImageTooLarge, InvalidImage, InvalidOption,
-                                 UnknownModel, UnsupportedImage, WeightsError)
+    from alphacut.errors import (
+        AlphacutError,
+        ImageTooLarge,
+        InvalidImage,
+        InvalidOption,
+        UnknownModel,
+        UnsupportedImage,
+        WeightsError,
+    )
     from alphacut.models.registry import list_models
     from alphacut.types import Result
 

@@ -18,7 +18,7 @@ def model_input_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int
     m = spec.multiple
 
     def snap(v: float) -> int:
-        return max(m, int(round(v / m)) * m)
+        return max(m, round(v / m) * m)
 
     return snap(height * scale), snap(width * scale)
 

@@ -97,6 +97,8 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--preset", action="append", choices=["fast", "balanced", "best"])
     p.add_argument("--upsample", choices=["guided", "bilinear"])
     p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--raw", action="store_true",
+                   help="also score each model's raw mask (plain resize) as a baseline")
     p.add_argument("--limit", type=int, help="first N images per set")
     p.add_argument("-o", "--output", default="alphacut-eval", help="report folder")
     p.set_defaults(func=cmd_eval)
@@ -113,6 +115,8 @@ def _add_serve(sub: Any) -> None:
     p.add_argument("--max-upload-mb", type=float, default=None)
     p.add_argument("--max-pixels", type=int, default=None)
     p.add_argument("--timeout", type=float, default=None, help="per-request seconds")
+    p.add_argument("--threads", type=int, default=None,
+                   help="ONNX Runtime threads per image (default: all cores)")
     p.add_argument("--cors", action="append", default=None, metavar="ORIGIN",
                    help="allow this origin (repeatable); CORS is off by default")
     p.set_defaults(func=cmd_serve)
@@ -137,25 +141,31 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from alphacut.models.registry import DEFAULT_MODEL, list_models
     from alphacut.runtime.weights import cached_path
 
-    table = Table(title="alphacut models")
-    for column in ("name", "task", "size", "licence", "cached", "notes"):
-        table.add_column(column)
+    header = ("name", "task", "size", "licence", "cached", "notes")
+    rows = []
     for spec in list_models():
         size = f"{spec.size_bytes / 1e6:.1f} MB" if spec.size_bytes else "?"
-        cached = "yes" if cached_path(spec) else "no"
-        notes = []
-        if spec.name == DEFAULT_MODEL:
-            notes.append("default")
-        if not spec.available_here:
-            notes.append("upstream only")
-        table.add_row(spec.name, spec.task, size, spec.license, cached, ", ".join(notes))
-    Console().print(table)
+        notes = [n for n, on in (("default", spec.name == DEFAULT_MODEL),
+                                 ("upstream only", not spec.available_here)) if on]
+        rows.append((spec.name, spec.task, size, spec.license,
+                     "yes" if cached_path(spec) else "no", ", ".join(notes)))
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="alphacut models")
+        for column in header:
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+    else:
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip())
     return 0
 
 

@@ -92,10 +92,10 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
     ext = EXTENSIONS[config.output.format]
     inputs = {job.source.resolve() for job in jobs if job.source.exists()}
 
+    destinations = plan_destinations(jobs, target, out_dir, args.name, ext, config.model)
+
     def destination(job: Job) -> Path:
-        if target is not None:
-            return target
-        return output_path(job, out_dir, args.name, ext, config.model)
+        return destinations[job]
 
     def work(job: Job) -> Outcome:
         dest = destination(job)
@@ -126,6 +126,24 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
 
         outcomes = run_batch(jobs, work, workers=args.jobs or 1, on_done=done)
     return _summarise(outcomes, failures, args.quiet)
+
+
+def plan_destinations(jobs: list[Job], target: Path | None, out_dir: Path, template: str,
+                      ext: str, model: str) -> dict[Job, Path]:
+    """Output path per job; inputs that would collide (x.jpg and x.webp) get the later ones'
+    source extension added (x-webp.png), so no output overwrites another."""
+    if target is not None:
+        return {job: target for job in jobs}
+    planned: dict[Job, Path] = {}
+    taken: set[Path] = set()
+    for job in jobs:
+        dest = output_path(job, out_dir, template, ext, model)
+        if dest in taken:
+            tag = job.source.suffix.lstrip(".").lower() or "file"
+            dest = dest.with_name(f"{dest.stem}-{tag}{dest.suffix}")
+        taken.add(dest)
+        planned[job] = dest
+    return planned
 
 
 def _report_failure(outcome: Outcome, show_progress: bool) -> None:
