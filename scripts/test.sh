@@ -11,5 +11,5 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 # Real weights for the end-to-end tests, fetched and verified into the cache once.
 .venv/bin/alphacut models pull u2netp
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

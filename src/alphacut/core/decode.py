@@ -165,7 +165,7 @@ def _pil_errors(label: str) -> Iterator[None]:
         try:
             yield
         except Image.DecompressionBombError as e:
-            raise ImageTooLarge(f"{label}: {e}") from e
+            raise ImageTooLarge(f"{label}: image too large ({e})") from e
         except UnidentifiedImageError:
             raise
         except _PIL_DATA_ERRORS as e:

@@ -4,8 +4,8 @@ Input pixels: ``uint8`` ``(H, W)`` grey, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA
 
 Format choices:
 
-- PNG: ``compress_level`` 1 by default. On a 12 MP RGBA cut-out level 6 (PIL's default) costs
-  several times the encode time for roughly 10% fewer bytes.
+- PNG: ``compress_level`` 1 by default. On a 12 MP RGBA cut-out of real photo texture,
+  level 6 (PIL's default) took 3.3x the time of level 1 for 5% fewer bytes (4.4 s vs 1.3 s).
 - WebP: lossy at ``quality`` by default; the alpha plane is still stored losslessly
   (``alpha_quality=100``), so edges of a cut-out keep their exact alpha. ``lossless=True``
   stores every visible pixel bit-exact, at the fastest effort; colour under fully

@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from alphacut.config import Config
-from alphacut.errors import AlphacutError, InvalidOption, OutputError
-from alphacut.interfaces.batch import Job, Outcome, expand_inputs, output_path, run_batch
+from alphacut.errors import InvalidOption, OutputError
+from alphacut.interfaces.batch import (
+    Job,
+    Outcome,
+    expand_inputs,
+    output_path,
+    remover_steps,
+    run_pipeline,
+)
 
 DEFAULT_OUT_DIR = "alphacut-out"
-SUFFIX_FORMATS = {".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff",
-                  ".jpg": "jpeg", ".jpeg": "jpeg"}
-EXTENSIONS = {"png": "png", "webp": "webp", "tiff": "tif", "jpeg": "jpg"}
+IMAGE_OUTPUT_SUFFIXES = (".png", ".webp", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
 def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
@@ -35,14 +40,17 @@ def single_file_target(args: argparse.Namespace) -> Path | None:
     if source.is_dir() or any(ch in args.inputs[0] for ch in "*?["):
         return None
     target = Path(out)
-    return target if target.suffix.lower() in SUFFIX_FORMATS and not target.is_dir() else None
+    is_file = target.suffix.lower() in IMAGE_OUTPUT_SUFFIXES and not target.is_dir()
+    return target if is_file else None
 
 
 def choose_format(args: argparse.Namespace, target: Path | None) -> str:
     if args.format:
         return str(args.format)
     if target is not None:
-        return SUFFIX_FORMATS[target.suffix.lower()]
+        from alphacut.core.encode import format_for_path
+
+        return format_for_path(target)
     return "png"
 
 
@@ -53,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidOption("'-' (stdin) cannot be mixed with other inputs")
     target = single_file_target(args)
     fmt = choose_format(args, target)
-    if target is not None and SUFFIX_FORMATS[target.suffix.lower()] != fmt:
-        raise InvalidOption(f"-o {target} does not match --format {fmt}")
+    if target is not None and args.format:
+        from alphacut.core.encode import format_for_path
+
+        if format_for_path(target) != args.format:
+            raise InvalidOption(f"-o {target} does not match --format {args.format}")
     config = config_from_args(args, fmt)
     jobs = list(expand_inputs(args.inputs, recursive=not args.no_recursive))
     if not jobs:
@@ -70,7 +81,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
     from alphacut.core.encode import write_atomic
 
     target = None if args.output in (None, "-") else Path(args.output)
-    fmt = args.format or (SUFFIX_FORMATS.get(target.suffix.lower(), "png") if target else "png")
+    fmt = choose_format(args, target)
     config = config_from_args(args, fmt)
     data = sys.stdin.buffer.read()
     _, encoded = Remover(config, progress=_download_callback(args)).process(data)
@@ -85,10 +96,11 @@ def _run_stdio(args: argparse.Namespace) -> int:
 def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target: Path | None,
                out_dir: Path) -> int:
     from alphacut.api import Remover
-    from alphacut.core.encode import write_atomic
     from alphacut.interfaces.progress import file_progress
 
     remover = Remover(config, progress=_download_callback(args))
+    from alphacut.core.encode import EXTENSIONS
+
     ext = EXTENSIONS[config.output.format]
     inputs = {job.source.resolve() for job in jobs if job.source.exists()}
 
@@ -97,7 +109,7 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
     def destination(job: Job) -> Path:
         return destinations[job]
 
-    def work(job: Job) -> Outcome:
+    def checked(job: Job) -> Path | Outcome:
         dest = destination(job)
         if dest.resolve() in inputs:
             raise OutputError(f"{dest}: refusing to overwrite an input file")
@@ -106,13 +118,7 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
                 return Outcome(job, output=dest, skipped=True)
             if not args.overwrite:
                 raise OutputError(f"{dest} exists; pass --overwrite or --skip-existing")
-        try:
-            result, encoded = remover.process(job.source)
-        except AlphacutError as exc:
-            exc.args = (f"{job.source}: {exc}",)
-            raise
-        write_atomic(dest, encoded)
-        return Outcome(job, output=dest, timings=result.timings)
+        return dest
 
     show = not args.quiet and len(jobs) > 1
     failures: list[Outcome] = []
@@ -124,7 +130,9 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
                 _report_failure(outcome, show)
             advance(outcome.job.source.name)
 
-        outcomes = run_batch(jobs, work, workers=args.jobs or 1, on_done=done)
+        # decode of image n+1 and encode of n-1 overlap the model on image n (batch.py)
+        outcomes = run_pipeline(jobs, remover_steps(remover, checked), depth=2,
+                                finishers=args.jobs or 1, on_done=done)
     return _summarise(outcomes, failures, args.quiet)
 
 
