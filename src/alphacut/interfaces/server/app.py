@@ -1,0 +1,169 @@
+"""The app factory: ``create_app(settings) -> FastAPI``.
+
+One app owns its state (``app.state.alphacut``): the settings, the limiter (bounded
+concurrency + queue + timeout), its metrics registry, and one ``Remover`` per model, created
+once and shared by every request (ONNX Runtime sessions are thread-safe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from alphacut import __version__
+from alphacut.api import Remover
+from alphacut.config import Config
+from alphacut.errors import AlphacutError, InvalidOption
+from alphacut.interfaces.server.limits import Limiter
+from alphacut.interfaces.server.metrics import Metrics, MetricsMiddleware
+from alphacut.interfaces.server.settings import ServerSettings
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("alphacut.server")
+
+# The page and the API fetch nothing from anywhere else, and the browser is told so.
+CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class ServerState:
+    """Everything one app shares between requests."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.limiter = Limiter(settings.concurrency, settings.queue, settings.timeout)
+        self.metrics = Metrics(lambda: (self.limiter.waiting, self.limiter.in_flight),
+                               self.loaded_models)
+        self._removers: dict[str, Remover] = {}
+        self._lock = threading.Lock()
+
+    def remover(self, name: str | None = None) -> Remover:
+        """The shared Remover for ``name`` (the default model if None); session loads lazily."""
+        name = name or self.settings.model
+        if name not in self.settings.models:
+            raise InvalidOption(f"model {name!r} is not served here; choose one of: "
+                                f"{', '.join(self.settings.models)}")
+        with self._lock:
+            if name not in self._removers:
+                config = Config.build(model=name, threads=self.settings.threads,
+                                      max_pixels=self.settings.max_pixels)
+                self._removers[name] = Remover(config)
+            return self._removers[name]
+
+    @staticmethod
+    def loaded_models() -> list[str]:
+        """Models with a live session (sessions are shared process-wide)."""
+        from alphacut.runtime.session import loaded_models
+
+        return loaded_models()
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    """A ready-to-serve app: API under /v1, the web page at /, metrics, health, docs."""
+    from alphacut.interfaces.server import docs, routes
+
+    settings = (settings or ServerSettings()).resolved()
+    state = ServerState(settings)
+    app = FastAPI(title="alphacut", version=__version__, lifespan=_lifespan,
+                  docs_url=None, redoc_url=None,
+                  description="Background removal: cut-outs and alpha masks over HTTP.")
+    app.state.alphacut = state
+    _install_error_handlers(app)
+    app.include_router(routes.router)
+    app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.cors_origins:
+        _add_cors(app, settings.cors_origins)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: ServerState = app.state.alphacut
+    if state.settings.preload:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: state.remover().session)
+    try:
+        yield
+    finally:
+        state.limiter.shutdown()
+
+
+def _add_cors(app: FastAPI, origins: tuple[str, ...]) -> None:
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                       allow_headers=["*"], expose_headers=["X-Alphacut-Timings", "Retry-After",
+                                                            "X-Alphacut-Model"])
+
+
+def error_response(code: str, detail: str, status: int,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape: ``{"error": code, "detail": message}``."""
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AlphacutError)
+    async def alphacut_error(request: Request, exc: AlphacutError) -> JSONResponse:
+        headers = None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is None and exc.http_status == 503:
+            retry_after = request.app.state.alphacut.limiter.retry_after()
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
+        return error_response(exc.code, str(exc), exc.http_status, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return error_response(codes.get(exc.status_code, "http_error"), str(exc.detail),
+                              exc.status_code, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response("invalid_request", str(exc.errors()), 422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response("internal_error", "internal server error", 500)
+
+
+class SecurityHeadersMiddleware:
+    """Adds CSP (nothing from other origins), nosniff and no-referrer to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def add_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, add_headers)

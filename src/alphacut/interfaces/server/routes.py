@@ -1,0 +1,225 @@
+"""HTTP routes: translate a request into flat Config options, run the pipeline under the
+limiter, and answer with image bytes (or a JSON error from the app's handlers).
+
+The request body is read into memory by ``upload`` (never spooled to disk); the heavy work
+runs in the limiter's thread pool; nothing is fetched from URLs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from alphacut import __version__
+from alphacut.api import Remover
+from alphacut.config import Config
+from alphacut.core import pipeline
+from alphacut.errors import ImageTooLarge, InvalidOption
+from alphacut.interfaces.server import options as opts
+from alphacut.interfaces.server.app import STATIC_DIR, ServerState
+from alphacut.interfaces.server.upload import Upload, read_upload
+from alphacut.models.registry import get_spec
+
+router = APIRouter()
+
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg",
+               "tiff": "image/tiff"}
+MAX_MASK_SIDE = 65535
+_IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}, "image/tiff": {}},
+          "description": "the encoded image; X-Alphacut-Timings gives per-stage ms"},
+    400: {"description": "malformed request"},
+    413: {"description": "upload or pixel count over the limit"},
+    415: {"description": "not an image alphacut can read"},
+    422: {"description": "corrupt image, or an unknown/invalid option"},
+    503: {"description": "queue full (see Retry-After)"},
+    504: {"description": "processing took longer than the timeout"},
+}
+
+
+def app_state(request: Request) -> ServerState:
+    return request.app.state.alphacut  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ image endpoints
+
+
+@router.post("/v1/remove", response_class=Response, responses=_IMAGE_RESPONSES,
+             summary="Remove the background", openapi_extra=opts.openapi_body(
+                 opts.remove_option_names(), background=True))
+async def remove_background(request: Request) -> Response:
+    """Cut-out (PNG/WebP/TIFF), subject over a colour or an uploaded image (any format), or
+    the mask (mask_only). Send the image as the raw body or as the multipart file "file" (and a
+    background image as the file "bg"); options, named as in the CLI, as query or form fields."""
+    state = app_state(request)
+    state.limiter.check_admission()  # a full queue refuses before reading the upload
+    upload = await read_upload(request, state.settings.max_upload_bytes)
+    options = _options(request, upload, opts.remove_option_names(), state)
+    remover = state.remover(options.pop("model", None))
+    config = remover.config.replace(**options)  # validate before queueing
+    _check_background_upload(upload, options, config)
+    (data, timings), waited = await state.limiter.run(_remove_job, remover, upload, options,
+                                                      config)
+    return _image_response(state, data, MEDIA_TYPES[config.output.format], timings, waited,
+                           remover.spec.name)
+
+
+@router.post("/v1/mask", response_class=Response, responses=_IMAGE_RESPONSES,
+             summary="The alpha mask as 8-bit PNG", openapi_extra=opts.openapi_body(
+                 opts.mask_option_names(), background=False))
+async def alpha_mask(request: Request) -> Response:
+    """The final alpha matte as an 8-bit grey PNG, at the image's size or at width x height
+    (give one of them to keep the aspect ratio): for compositing on the client."""
+    state = app_state(request)
+    state.limiter.check_admission()  # a full queue refuses before reading the upload
+    upload = await read_upload(request, state.settings.max_upload_bytes)
+    if upload.background is not None:
+        raise InvalidOption("/v1/mask takes no background image")
+    options = _options(request, upload, opts.mask_option_names(), state)
+    size = (options.pop("width", None), options.pop("height", None))
+    _check_mask_size(size, options["max_pixels"])
+    remover = state.remover(options.pop("model", None))
+    remover.config.replace(**options)  # validate before queueing
+    (data, timings), waited = await state.limiter.run(_mask_job, remover, upload.image, options,
+                                                      size)
+    return _image_response(state, data, "image/png", timings, waited, remover.spec.name)
+
+
+def _options(request: Request, upload: Upload, valid: list[str],
+             state: ServerState) -> dict[str, Any]:
+    """Query and form fields (form wins), typed, checked, ``max_pixels`` capped."""
+    raw = {**dict(request.query_params), **upload.fields}
+    parsed = opts.parse_options(raw, valid)
+    opts.check_background(parsed)
+    return opts.limit_pixels(parsed, state.settings.max_pixels)
+
+
+def _check_background_upload(upload: Upload, options: dict[str, Any], config: Config) -> None:
+    if upload.background is None:
+        return
+    if config.output.mask_only:
+        raise InvalidOption("a background image cannot be combined with mask_only")
+    if "bg" in options:
+        raise InvalidOption("give either a bg colour or a bg image file, not both")
+
+
+def _check_mask_size(size: tuple[int | None, int | None], max_pixels: int) -> None:
+    for value in size:
+        if value is not None and not 1 <= value <= MAX_MASK_SIDE:
+            raise InvalidOption(f"width and height must be within 1..{MAX_MASK_SIDE}")
+    width, height = size
+    if width is not None and height is not None and width * height > max_pixels:
+        raise ImageTooLarge(f"requested mask {width}x{height} is over the limit of "
+                            f"{max_pixels} pixels")
+
+
+def _remove_job(remover: Remover, upload: Upload, options: dict[str, Any],
+                config: Config) -> tuple[bytes, dict[str, float]]:
+    """Worker thread: decode, estimate, composite, encode."""
+    from alphacut.core.decode import decode
+
+    result = remover.remove(upload.image, **options)
+    background = None
+    if upload.background is not None:
+        with pipeline.timed(result.timings, "decode_bg"):
+            background = decode(upload.background, max_pixels=config.max_pixels).rgb
+    data = pipeline.render(result, config.output, background)
+    return data, result.timings
+
+
+def _mask_job(remover: Remover, image: bytes, options: dict[str, Any],
+              size: tuple[int | None, int | None]) -> tuple[bytes, dict[str, float]]:
+    """Worker thread: the alpha matte, resized if asked, as 8-bit PNG."""
+    from alphacut.core.composite import alpha_to_u8
+    from alphacut.core.encode import encode
+
+    max_pixels = int(options.get("max_pixels", remover.config.max_pixels))
+    result = remover.remove(image, decontaminate=False, **options)
+    with pipeline.timed(result.timings, "resize"):
+        alpha = _resized(result.alpha, size, max_pixels)
+    with pipeline.timed(result.timings, "encode"):
+        data = encode(alpha_to_u8(alpha), "png")
+    return data, result.timings
+
+
+def _resized(alpha: np.ndarray, size: tuple[int | None, int | None],
+             max_pixels: int) -> np.ndarray:
+    """``float32 (h, w)`` -> ``float32 (height, width)``; one side given keeps the aspect."""
+    import cv2
+
+    h, w = alpha.shape
+    width, height = size
+    if width is None and height is None:
+        return alpha
+    width = width or max(1, round(w * height / h))  # type: ignore[operator]
+    height = height or max(1, round(h * width / w))
+    if width * height > max_pixels:
+        raise ImageTooLarge(f"requested mask {width}x{height} is over the limit of "
+                            f"{max_pixels} pixels")
+    if (height, width) == (h, w):
+        return alpha
+    shrink = width * height < w * h
+    return cv2.resize(alpha, (width, height),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def _image_response(state: ServerState, data: bytes, media_type: str,
+                    timings: dict[str, float], waited: float, model: str) -> Response:
+    state.metrics.observe_stages(timings)
+    stages = {"queue": waited, **timings}
+    headers = {
+        "X-Alphacut-Timings": ", ".join(f"{k}={v * 1000:.1f}" for k, v in stages.items()),
+        "Server-Timing": ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in stages.items()),
+        "X-Alphacut-Model": model,
+        "Cache-Control": "no-store",
+    }
+    return Response(content=data, media_type=media_type, headers=headers)
+
+
+# ------------------------------------------------------------------ information
+
+
+@router.get("/v1/models", summary="Models this server can run")
+async def models(request: Request) -> JSONResponse:
+    """Name, task, size, licence, whether cached and loaded, and which is the default."""
+    from alphacut.runtime.weights import cached_path
+
+    state = app_state(request)
+    loaded = set(state.loaded_models())
+    items = []
+    for name in state.settings.models:
+        spec = get_spec(name)
+        items.append({
+            "name": spec.name, "task": spec.task, "size_bytes": spec.size_bytes,
+            "license": spec.license, "cached": cached_path(spec) is not None,
+            "loaded": spec.name in loaded, "default": spec.name == state.settings.model,
+            "input_size": list(spec.input_size), "description": spec.description,
+        })
+    return JSONResponse({"models": items})
+
+
+@router.get("/healthz", summary="Liveness and load")
+async def healthz(request: Request) -> JSONResponse:
+    state = app_state(request)
+    return JSONResponse({
+        "status": "ok", "version": __version__, "default_model": state.settings.model,
+        "models_loaded": state.loaded_models(), "in_flight": state.limiter.in_flight,
+        "waiting": state.limiter.waiting, "concurrency": state.settings.concurrency,
+        "queue": state.settings.queue, "max_upload_bytes": state.settings.max_upload_bytes,
+        "max_pixels": state.settings.max_pixels,
+    })
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request) -> Response:
+    body, content_type = app_state(request).metrics.render()
+    return Response(content=body, media_type=content_type)
+
+
+@router.get("/", include_in_schema=False)
+async def index() -> HTMLResponse:
+    return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+
