@@ -69,6 +69,12 @@ def encode(
     options = _save_options(fmt, quality, png_compress_level, lossless)
     if icc_profile and _profile_fits(icc_profile, im.mode):
         options["icc_profile"] = icc_profile
+    if fmt == "png":  # bands of rows deflated on every core (core/png.py): same pixels, faster
+        from alphacut.core.png import encode_png
+
+        return encode_png(pixels.reshape(im.height, im.width, -1),
+                          compress_level=png_compress_level,
+                          icc_profile=options.get("icc_profile"))  # type: ignore[arg-type]
     buf = io.BytesIO()
     try:
         im.save(buf, format=_PIL_FORMATS[fmt], **options)

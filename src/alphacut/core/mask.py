@@ -24,7 +24,7 @@ def upsample_bilinear(mask: Mask, size: tuple[int, int]) -> Mask:
 def to_gray(rgb: RGB) -> np.ndarray:
     """``uint8 (H, W, 3)`` -> ``float32 (H, W)`` in [0, 1]."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return gray.astype(np.float32) * (1.0 / 255.0)
+    return np.multiply(gray, np.float32(1.0 / 255.0), dtype=np.float32)  # one pass, no copy
 
 
 def working_size(height: int, width: int, max_side: int = WORK_MAX_SIDE) -> tuple[int, int]:
@@ -65,7 +65,7 @@ def upsample_guided(mask: Mask, rgb: RGB, *, radius: int = 4, eps: float = 1e-3)
     if (work_h, work_w) != (height, width):
         a = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR)
         b = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    out = cv2.multiply(a, gray_full)
+    out = cv2.multiply(a, gray_full, dst=a)  # in place: no new full-resolution array
     cv2.add(out, b, dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
 

@@ -16,6 +16,7 @@ import numpy as np
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
 from alphacut.core.infer import predict as infer_mask
+from alphacut.models.spec import ModelSpec
 from alphacut.runtime.session import ModelSession
 from alphacut.types import RGB, Decoded, Result
 
@@ -42,9 +43,25 @@ def estimate(decoded: Decoded, session: ModelSession, refine: RefineOptions,
              timings: dict[str, float] | None = None) -> Result:
     """Decoded image -> Result with the full-resolution matte and clean foreground."""
     timings = {} if timings is None else timings
-    rgb = decoded.rgb
-    tensor = run_timed(timings, "preprocess", preprocess.to_tensor, rgb, session.spec)
+    tensor = prepare(decoded, session.spec, timings)
     small = run_timed(timings, "infer", infer_mask, session, tensor)
+    return finish(decoded, small, session, refine, timings)
+
+
+def prepare(decoded: Decoded, spec: ModelSpec, timings: dict[str, float]) -> np.ndarray:
+    """Decoded image -> model input ``float32 (1, 3, h, w)`` (the stage before ``infer``;
+    needs only the spec, so it can run while the session is still loading)."""
+    return run_timed(timings, "preprocess", preprocess.to_tensor, decoded.rgb, spec)
+
+
+def finish(decoded: Decoded, small: np.ndarray, session: ModelSession, refine: RefineOptions,
+           timings: dict[str, float]) -> Result:
+    """Soft mask at model size ``float32 (h, w)`` -> Result (the stages after ``infer``).
+
+    ``estimate`` is ``prepare`` -> ``infer`` -> ``finish``; a batch pipeline runs the three
+    on different threads so decoding and encoding overlap the model.
+    """
+    rgb = decoded.rgb
     soft = run_timed(timings, "mask", mask.to_full_resolution, small, rgb,
                      method=refine.upsample, radius=refine.guided_radius, eps=refine.guided_eps)
     with timed(timings, "refine"):

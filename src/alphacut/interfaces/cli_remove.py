@@ -12,6 +12,7 @@ from alphacut.errors import InvalidOption, OutputError
 from alphacut.interfaces.batch import (
     Job,
     Outcome,
+    choose_workers,
     expand_inputs,
     output_path,
     remover_steps,
@@ -98,6 +99,9 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
     from alphacut.api import Remover
     from alphacut.interfaces.progress import file_progress
 
+    workers, threads = choose_workers(len(jobs), jobs=args.jobs, threads=args.threads)
+    if threads is not None:
+        config = config.replace(threads=threads)
     remover = Remover(config, progress=_download_callback(args))
     from alphacut.core.encode import EXTENSIONS
 
@@ -130,9 +134,9 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
                 _report_failure(outcome, show)
             advance(outcome.job.source.name)
 
-        # decode of image n+1 and encode of n-1 overlap the model on image n (batch.py)
-        outcomes = run_pipeline(jobs, remover_steps(remover, checked), depth=2,
-                                finishers=args.jobs or 1, on_done=done)
+        # decoding and encoding overlap the model; ``workers`` images infer at once (batch.py)
+        outcomes = run_pipeline(jobs, remover_steps(remover, checked), workers=workers,
+                                on_done=done)
     return _summarise(outcomes, failures, args.quiet)
 
 

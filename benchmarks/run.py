@@ -1,0 +1,485 @@
+"""alphacut vs rembg, end to end (files on disk to files on disk), same images, same weights.
+
+    python benchmarks/run.py            # full run (about 15-25 min on 2 cores)
+    python benchmarks/run.py --quick    # short run (a few minutes)
+    alphacut bench -- [--quick] ...     # the same, from a source checkout
+
+rembg runs in its own virtual environment (``benchmarks/.venv-rembg``, created on first use
+with ``pip install "rembg[cpu,cli]==<pinned>"``) with ``U2NET_HOME`` pointing at a folder
+holding links to alphacut's own verified u2net/u2netp files, so both tools run the very same
+weights and rembg never downloads anything. Images are made from real photos in
+``../shared/evaldata`` (upscaled with Lanczos to 1, 12 and 24 MP) in the work folder
+(``benchmarks/.work``, not committed).
+
+Every case runs in a fresh process (its peak RSS is read with ``os.wait4``); times are the
+median of ``--repeat`` runs after one warm-up, both tools measured in the same run, so the
+ratios are fair even when the machine is busy. Prints Markdown tables; writes a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+REMBG_SPEC = "rembg[cpu,cli]==2.0.86"
+SIZES_MP = {"1mp": 1.0, "12mp": 12.0, "24mp": 24.0}
+TARGETS = {"speedup_12mp": 3.0, "overhead_12mp": 0.25, "batch_fraction": 0.90, "cli": 5.0,
+           "rss_24mp_mb": 2048.0}
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="alphacut bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="short run: u2netp, 1 and 12 MP, batch of 10, 20 IoU images")
+    p.add_argument("-m", "--models", default=None, help="comma list (default u2netp,u2net)")
+    p.add_argument("--sizes", default=None, help="comma list of 1mp,12mp,24mp")
+    p.add_argument("--repeat", type=int, default=None, help="timed runs per case (3)")
+    p.add_argument("--batch", type=int, default=None, help="images in the batch case (50)")
+    p.add_argument("--limit", type=int, default=None, help="ecssd images for IoU (all 125)")
+    p.add_argument("--skip", default="", help="comma list of parts to skip: "
+                   "library,batch,cli,iou")
+    p.add_argument("--grain", type=float, default=0.0,
+                   help="sensor-like noise sigma added to the single photos (default 0)")
+    p.add_argument("--evaldata", type=Path, default=None,
+                   help="evaluation data (default ../shared/evaldata or ALPHACUT_EVALDATA)")
+    p.add_argument("--work", type=Path, default=HERE / ".work", help="work folder")
+    p.add_argument("--rembg-venv", type=Path, default=HERE / ".venv-rembg")
+    p.add_argument("--json", type=Path, default=None, help="JSON output (work/results.json)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # `alphacut bench -- --quick`: argparse keeps the separator
+        argv = argv[1:]
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.models = (args.models or ("u2netp" if quick else "u2netp,u2net")).split(",")
+    args.sizes = (args.sizes or ("1mp,12mp" if quick else "1mp,12mp,24mp")).split(",")
+    args.repeat = args.repeat or (2 if quick else 3)
+    args.batch = args.batch or (10 if quick else 50)
+    args.limit = args.limit or (20 if quick else None)
+    args.skip = {s for s in args.skip.split(",") if s}
+    args.json = args.json or args.work / "results.json"
+    return args
+
+
+def evaldata_dir(arg: Path | None) -> Path:
+    env = os.environ.get("ALPHACUT_EVALDATA")
+    path = arg or (Path(env) if env else ROOT.parent / "shared" / "evaldata")
+    if not (path / "ecssd" / "images").is_dir():
+        raise SystemExit(f"benchmark: evaluation data not found at {path} (--evaldata)")
+    return path
+
+
+def rembg_env(venv: Path) -> Path:
+    """Python of rembg's own virtual environment, created on first use."""
+    python = venv / "bin" / "python"
+    if not (venv / "bin" / "rembg").exists():
+        print(f"benchmark: installing {REMBG_SPEC} into {venv} (once)", file=sys.stderr)
+        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", REMBG_SPEC], check=True)
+    check = subprocess.run([str(python), "-c", "import importlib.util as u; "
+                            "print(u.find_spec('torch') is None)"], capture_output=True, text=True)
+    if check.stdout.strip() != "True":
+        print("benchmark: warning: torch is installed in rembg's environment", file=sys.stderr)
+    return python
+
+
+def model_home(work: Path, models: list[str]) -> Path:
+    """``U2NET_HOME`` for rembg: links named as rembg expects, to alphacut's verified files."""
+    from alphacut.models.registry import get_spec
+    from alphacut.runtime.weights import ensure_weights
+
+    home = work / "u2net_home"
+    home.mkdir(parents=True, exist_ok=True)
+    for name in models:
+        source = ensure_weights(get_spec(name))
+        link = home / f"{name}.onnx"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source)
+    return home
+
+
+def make_photo(source: Path, target: Path, megapixels: float, grain: float = 0.0) -> Path:
+    """Upscale a real photo (Lanczos) to about ``megapixels``, keep its aspect, JPEG q92.
+
+    ``grain`` > 0 adds Gaussian noise of that sigma (in 0..255 levels), like a camera
+    sensor's: an upscaled photo is smoother than a real one, which flatters PNG encoders.
+    """
+    if target.exists():
+        return target
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(source) as im:
+        rgb = im.convert("RGB")
+        scale = math.sqrt(megapixels * 1e6 / (rgb.width * rgb.height))
+        size = (round(rgb.width * scale), round(rgb.height * scale))
+        big = rgb.resize(size, Image.Resampling.LANCZOS)
+    if grain > 0:
+        noise = np.random.default_rng(0).normal(0.0, grain, (size[1], size[0], 1))
+        pixels = np.asarray(big, dtype=np.float32) + noise.astype(np.float32)
+        big = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    big.save(target, quality=92)
+    return target
+
+
+def landscape_photos(folder: Path) -> list[Path]:
+    from PIL import Image
+
+    photos = []
+    for path in sorted(folder.glob("*.jpg")):
+        with Image.open(path) as im:
+            if im.width > im.height:
+                photos.append(path)
+    return photos
+
+
+# ---------------------------------------------------------------- running cases
+
+
+WRAPPER = (
+    "import json, os, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)\n"
+    "out = p.stdout.read()\n"
+    "_, status, usage = os.wait4(p.pid, 0)\n"
+    "wall = time.perf_counter() - start\n"
+    "sys.stdout.write(out.decode())\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "print(json.dumps({'rss_mb': usage.ru_maxrss / 1024, 'wall': wall, 'code': code}))\n"
+    "sys.exit(code)\n"
+)
+
+
+def measured(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``cmd`` in a wrapper; return its wall time (as the wrapper saw it), RSS, stdout."""
+    proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], env=env, capture_output=True,
+                          text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n"
+                           f"{proc.stderr[-3000:]}")
+    info = json.loads(lines[-1])
+    info["stdout"] = "\n".join(lines[:-1])
+    return info
+
+
+def worker(python: Path | str, script: str, task: dict[str, Any],
+           env: dict[str, str]) -> dict[str, Any]:
+    info = measured([str(python), str(HERE / script), json.dumps(task)], env)
+    result: dict[str, Any] = json.loads(info["stdout"].strip().splitlines()[-1])
+    result["rss_mb"] = info["rss_mb"]
+    return result
+
+
+def cli_runs(cmd: list[str], env: dict[str, str], repeat: int,
+             clean: Path | None = None) -> dict[str, Any]:
+    """Run a CLI ``repeat`` times; ``clean`` (an output folder) is emptied before each run,
+    as ``rembg p`` skips outputs that exist."""
+    runs = []
+    for _ in range(repeat):
+        if clean is not None:
+            shutil.rmtree(clean, ignore_errors=True)
+        runs.append(measured(cmd, env))
+    walls = [r["wall"] for r in runs]
+    return {"wall": walls, "wall_median": statistics.median(walls),
+            "rss_mb": max(r["rss_mb"] for r in runs)}
+
+
+# ---------------------------------------------------------------- the parts
+
+
+def part_library(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for model in args.models:
+        for size in args.sizes:
+            image = ctx["photos"][size]
+            out = args.work / "out"
+            ac = worker(sys.executable, "ac_worker.py", {
+                "mode": "library", "model": model, "image": str(image),
+                "out": str(out / f"ac-{model}-{size}.png"), "repeat": args.repeat,
+                "presets": ["default", "fast"]}, ctx["ac_env"])
+            rb = worker(ctx["rembg_python"], "rembg_worker.py", {
+                "mode": "library", "model": model, "image": str(image),
+                "out": str(out / f"rembg-{model}-{size}.png"), "repeat": args.repeat},
+                ctx["rembg_env"])
+            infer = ac["infer_median"]
+            row: dict[str, Any] = {"model": model, "size": size, "infer": infer,
+                                   "rembg": rb["wall_median"], "rembg_infer": rb["infer_median"],
+                                   "rss_ac_mb": ac["rss_mb"], "rss_rembg_mb": rb["rss_mb"]}
+            for preset, res in ac["presets"].items():
+                wall = statistics.median(res["wall"])
+                row[preset] = {"wall": wall, "speedup": rb["wall_median"] / wall,
+                               "overhead": (wall - infer) / infer, "stages": res["stages"]}
+            rows.append(row)
+            print(f"  library {model} {size}: alphacut {row['default']['wall']:.3f}s "
+                  f"(fast {row['fast']['wall']:.3f}s) rembg {rb['wall_median']:.3f}s",
+                  file=sys.stderr)
+    return rows
+
+
+def part_batch(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    images = [str(p) for p in ctx["batch"]]
+    in_dir = args.work / "images" / "batch"
+    for model in args.models:
+        out = args.work / "out" / f"batch-{model}"
+        ac = worker(sys.executable, "ac_worker.py", {
+            "mode": "batch", "model": model, "images": images, "out_dir": str(out / "ac"),
+            "repeat": args.repeat}, ctx["ac_env"])
+        rb = worker(ctx["rembg_python"], "rembg_worker.py", {
+            "mode": "batch", "model": model, "images": images, "out_dir": str(out / "rembg"),
+            "repeat": args.repeat}, ctx["rembg_env"])
+        ac_cli = cli_runs([str(ctx["alphacut_exe"]), "remove", str(in_dir), "-o",
+                           str(out / "ac-cli"), "-m", model, "-q"],
+                          ctx["ac_env"], args.repeat, clean=out / "ac-cli")
+        rb_cli = cli_runs([str(ctx["rembg_exe"]), "p", "-m", model, str(in_dir),
+                           str(out / "rembg-cli")], ctx["rembg_env"], args.repeat,
+                          clean=out / "rembg-cli")
+        written = {len(list((out / d).glob("*.png"))) for d in ("ac-cli", "rembg-cli")}
+        if written != {len(images)}:
+            raise RuntimeError(f"batch CLI wrote {written} files for {len(images)} images")
+        n = len(images)
+        infer = ac["infer_median"]
+        row = {"model": model, "n": n, "infer": infer, "ceiling": 1.0 / infer,
+               "ac": n / ac["wall_median"], "rembg": n / rb["wall_median"],
+               "ac_cli": n / ac_cli["wall_median"], "rembg_cli": n / rb_cli["wall_median"],
+               "stage_sums": ac["stage_sums"], "rss_ac_mb": ac["rss_mb"],
+               "rss_rembg_mb": rb["rss_mb"]}
+        row["fraction"] = row["ac"] / row["ceiling"]
+        rows.append(row)
+        print(f"  batch {model}: alphacut {row['ac']:.2f}/s rembg {row['rembg']:.2f}/s "
+              f"ceiling {row['ceiling']:.2f}/s", file=sys.stderr)
+    return rows
+
+
+def part_cli(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for model in args.models:
+        for size in args.sizes:
+            image = ctx["photos"][size]
+            out = args.work / "out"
+            ac = cli_runs([str(ctx["alphacut_exe"]), "remove", str(image), "-o",
+                           str(out / f"cli-ac-{model}-{size}.png"), "-m", model, "-q",
+                           "--overwrite"], ctx["ac_env"], args.repeat)
+            rb = cli_runs([str(ctx["rembg_exe"]), "i", "-m", model, str(image),
+                           str(out / f"cli-rembg-{model}-{size}.png")], ctx["rembg_env"],
+                          args.repeat)
+            rows.append({"model": model, "size": size, "ac": ac["wall_median"],
+                         "rembg": rb["wall_median"],
+                         "speedup": rb["wall_median"] / ac["wall_median"],
+                         "rss_ac_mb": ac["rss_mb"], "rss_rembg_mb": rb["rss_mb"]})
+            print(f"  cli {model} {size}: alphacut {ac['wall_median']:.2f}s "
+                  f"rembg {rb['wall_median']:.2f}s", file=sys.stderr)
+    return rows
+
+
+def part_iou(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    import numpy as np
+    from PIL import Image
+
+    from alphacut.eval.metrics import iou, mae
+
+    ecssd = ctx["evaldata"] / "ecssd"
+    images = sorted(p for p in (ecssd / "images").iterdir() if p.suffix in (".jpg", ".png"))
+    images = images[: args.limit] if args.limit else images
+    names = [str(p) for p in images]
+    rows = []
+    for model in args.models:
+        base = args.work / "masks" / model
+        worker(sys.executable, "ac_worker.py", {"mode": "masks", "model": model,
+                                                "images": names, "out_dir": str(base / "ac")},
+               ctx["ac_env"])
+        worker(ctx["rembg_python"], "rembg_worker.py", {"mode": "masks", "model": model,
+               "images": names, "out_dir": str(base / "rembg")}, ctx["rembg_env"])
+        row: dict[str, Any] = {"model": model, "n": len(images)}
+        for tool in ("ac", "rembg"):
+            ious, maes = [], []
+            for path in images:
+                gt = np.asarray(Image.open(ecssd / "masks" / f"{path.stem}.png").convert("L"))
+                pred = np.asarray(Image.open(base / tool / f"{path.stem}.png").convert("L"))
+                pred = pred.astype(np.float32) / 255.0
+                ious.append(iou(pred, gt))
+                maes.append(mae(pred, gt))
+            row[f"iou_{tool}"] = float(np.mean(ious))
+            row[f"mae_{tool}"] = float(np.mean(maes))
+        rows.append(row)
+        print(f"  iou {model}: alphacut {row['iou_ac']:.4f} rembg {row['iou_rembg']:.4f}",
+              file=sys.stderr)
+    return rows
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    return f"{x:.{digits}f}"
+
+
+STAGES = ("decode", "preprocess", "infer", "mask", "refine", "composite", "encode", "write")
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [f"# alphacut vs rembg ({results['machine']})", "",
+             f"Median of {results['repeat']} runs after a warm-up; both tools in the same run, "
+             "same images, same .onnx files. Times in seconds.", ""]
+    lib = results.get("library", [])
+    if lib:
+        lines += ["## One image, library call (file in -> file out)", "",
+                  "| model | image | alphacut | alphacut fast | rembg | speed-up | speed-up fast "
+                  "| inference | overhead | overhead fast | rembg inference | peak RSS alphacut "
+                  "| peak RSS rembg |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in lib:
+            d, f = r["default"], r["fast"]
+            lines.append(
+                f"| {r['model']} | {r['size']} | {fmt(d['wall'])} | {fmt(f['wall'])} | "
+                f"{fmt(r['rembg'])} | {d['speedup']:.1f}x | {f['speedup']:.1f}x | "
+                f"{fmt(r['infer'])} | {d['overhead']:.0%} | {f['overhead']:.0%} | "
+                f"{fmt(r['rembg_infer'])} | {r['rss_ac_mb']:.0f} MB | {r['rss_rembg_mb']:.0f} MB |")
+        lines += ["", "alphacut per stage (median s; default preset / fast):", "",
+                  "| model | image | preset | " + " | ".join(STAGES) + " |",
+                  "|---|---|---|" + "---|" * len(STAGES)]
+        for r in lib:
+            for preset in ("default", "fast"):
+                st = r[preset]["stages"]
+                lines.append(f"| {r['model']} | {r['size']} | {preset} | "
+                             + " | ".join(fmt(st.get(s, 0.0)) for s in STAGES) + " |")
+        lines.append("")
+    batch = results.get("batch", [])
+    if batch:
+        lines += [f"## Batch of {batch[0]['n']} photos of 1 MP (images/s)", "",
+                  "| model | alphacut lib | rembg lib | speed-up | alphacut CLI | rembg CLI "
+                  "| speed-up CLI | 1/inference | alphacut / ceiling |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in batch:
+            lines.append(
+                f"| {r['model']} | {fmt(r['ac'], 2)} | {fmt(r['rembg'], 2)} | "
+                f"{r['ac'] / r['rembg']:.1f}x | {fmt(r['ac_cli'], 2)} | {fmt(r['rembg_cli'], 2)} "
+                f"| {r['ac_cli'] / r['rembg_cli']:.1f}x | {fmt(r['ceiling'], 2)} | "
+                f"{r['fraction']:.0%} |")
+        lines.append("")
+    cli = results.get("cli", [])
+    if cli:
+        lines += ["## CLI, one photo, whole process (start-up included)", "",
+                  "| model | image | alphacut | rembg | speed-up | peak RSS alphacut "
+                  "| peak RSS rembg |", "|---|---|---|---|---|---|---|"]
+        for r in cli:
+            lines.append(f"| {r['model']} | {r['size']} | {fmt(r['ac'], 2)} | "
+                         f"{fmt(r['rembg'], 2)} | {r['speedup']:.1f}x | {r['rss_ac_mb']:.0f} MB "
+                         f"| {r['rss_rembg_mb']:.0f} MB |")
+        lines.append("")
+    iou_rows = results.get("iou", [])
+    if iou_rows:
+        lines += [f"## Quality on ecssd ({iou_rows[0]['n']} images, alpha >= 0.5 vs gt > 128)",
+                  "", "| model | IoU alphacut | IoU rembg | ΔIoU | MAE alphacut | MAE rembg |",
+                  "|---|---|---|---|---|---|"]
+        for r in iou_rows:
+            lines.append(f"| {r['model']} | {fmt(r['iou_ac'], 4)} | {fmt(r['iou_rembg'], 4)} | "
+                         f"{r['iou_ac'] - r['iou_rembg']:+.4f} | {fmt(r['mae_ac'], 4)} | "
+                         f"{fmt(r['mae_rembg'], 4)} |")
+        lines.append("")
+    lines += ["## Targets", ""] + [f"- {t}" for t in targets(results)]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    out = []
+    iou_by_model = {r["model"]: r for r in results.get("iou", [])}
+    for r in results.get("library", []):
+        if r["size"] == "12mp":
+            s = r["default"]["speedup"]
+            q = iou_by_model.get(r["model"])
+            quality = "" if q is None else (
+                f", IoU {q['iou_ac']:.4f} vs {q['iou_rembg']:.4f} "
+                f"({'ok' if q['iou_ac'] >= q['iou_rembg'] else 'LOWER'})")
+            out.append(f"{'HIT ' if s >= TARGETS['speedup_12mp'] else 'MISS'} 12 MP end to end "
+                       f">= 3x rembg ({r['model']}): {s:.1f}x{quality}")
+            for preset in ("default", "fast"):
+                o = r[preset]["overhead"]
+                out.append(f"{'HIT ' if o <= TARGETS['overhead_12mp'] else 'MISS'} 12 MP "
+                           f"overhead <= 25% of inference ({r['model']}, {preset}): {o:.0%}")
+        if r["size"] == "24mp":
+            rss = r["rss_ac_mb"]
+            out.append(f"{'HIT ' if rss < TARGETS['rss_24mp_mb'] else 'MISS'} 24 MP peak RSS "
+                       f"< 2 GB ({r['model']}, library process): {rss:.0f} MB")
+    for r in results.get("batch", []):
+        f = r["fraction"]
+        out.append(f"{'HIT ' if f >= TARGETS['batch_fraction'] else 'MISS'} batch 1 MP >= 90% "
+                   f"of 1/inference ({r['model']}): {f:.0%} ({r['ac']:.2f} of "
+                   f"{r['ceiling']:.2f} img/s)")
+    for r in results.get("cli", []):
+        s = r["speedup"]
+        out.append(f"{'HIT ' if s >= TARGETS['cli'] else 'MISS'} CLI one photo >= 5x rembg "
+                   f"({r['model']}, {r['size']}): {s:.1f}x")
+        if r["size"] == "24mp":
+            rss = r["rss_ac_mb"]
+            out.append(f"{'HIT ' if rss < TARGETS['rss_24mp_mb'] else 'MISS'} 24 MP peak RSS "
+                       f"< 2 GB ({r['model']}, CLI process): {rss:.0f} MB")
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    evaldata = evaldata_dir(args.evaldata)
+    rembg_python = rembg_env(args.rembg_venv)
+    home = model_home(args.work, args.models)
+    base_env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS",)}
+    ac_env = {**base_env, "ALPHACUT_OFFLINE": "1"}
+    rembg_env_vars = {**base_env, "U2NET_HOME": str(home)}
+    photo = landscape_photos(evaldata / "ecssd" / "images")[0]
+    tag = f"-grain{args.grain:g}" if args.grain else ""
+    photos = {size: make_photo(photo, args.work / "images" / f"{size}{tag}.jpg", SIZES_MP[size],
+                               args.grain) for size in args.sizes}
+    batch_sources = sorted((evaldata / "duts_te" / "images").glob("*.jpg"))[: args.batch]
+    batch = [make_photo(p, args.work / "images" / "batch" / f"{p.stem}.jpg", 1.0)
+             for p in batch_sources]
+    stale = {p.name for p in (args.work / "images" / "batch").glob("*.jpg")} - {
+        p.name for p in batch}
+    for name in stale:  # a previous run's larger batch
+        (args.work / "images" / "batch" / name).unlink()
+    ctx = {"evaldata": evaldata, "rembg_python": rembg_python, "ac_env": ac_env,
+           "rembg_env": rembg_env_vars, "photos": photos, "batch": batch,
+           "alphacut_exe": Path(sys.executable).with_name("alphacut"),
+           "rembg_exe": args.rembg_venv / "bin" / "rembg"}
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}",
+        "repeat": args.repeat, "models": args.models, "photo": str(photo),
+        "rembg": REMBG_SPEC, "grain": args.grain,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    parts = {"library": part_library, "batch": part_batch, "cli": part_cli, "iou": part_iou}
+    for name, part in parts.items():
+        if name in args.skip:
+            continue
+        print(f"benchmark: {name}", file=sys.stderr)
+        results[name] = part(args, ctx)
+    text = report(results)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, default=str))
+    print(text)
+    print(f"(JSON: {args.json})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
