@@ -8,10 +8,18 @@ from alphacut.models.spec import ModelSpec
 from alphacut.runtime.session import ModelSession
 from alphacut.types import Mask, Tensor
 
+RELEASE_ARENA_PIXELS = 16_000_000  # from this image size on, free the model's memory after it
 
-def predict(session: ModelSession, tensor: Tensor) -> Mask:
-    """``float32 (1, 3, h, w)`` -> soft mask ``float32 (h, w)`` in [0, 1]."""
-    return to_soft_mask(session.run(tensor), session.spec)
+
+def predict(session: ModelSession, tensor: Tensor, *, image_pixels: int = 0) -> Mask:
+    """``float32 (1, 3, h, w)`` -> soft mask ``float32 (h, w)`` in [0, 1].
+
+    ``image_pixels`` (H * W of the full image): for a large image the session's activation
+    memory is released after the run, so it is not held while the full-resolution stages
+    run (peak RSS); small images keep it for the next run (speed).
+    """
+    raw = session.run(tensor, release_arena=image_pixels >= RELEASE_ARENA_PIXELS)
+    return to_soft_mask(raw, session.spec)
 
 
 def to_soft_mask(raw: np.ndarray, spec: ModelSpec) -> Mask:

@@ -44,7 +44,8 @@ def estimate(decoded: Decoded, session: ModelSession, refine: RefineOptions,
     """Decoded image -> Result with the full-resolution matte and clean foreground."""
     timings = {} if timings is None else timings
     tensor = prepare(decoded, session.spec, timings)
-    small = run_timed(timings, "infer", infer_mask, session, tensor)
+    small = run_timed(timings, "infer", infer_mask, session, tensor,
+                      image_pixels=decoded.rgb.shape[0] * decoded.rgb.shape[1])
     return finish(decoded, small, session, refine, timings)
 
 

@@ -289,7 +289,9 @@ def remover_steps(remover: Remover, destination: Callable[[Job], Path | Outcome]
         return _Loaded(decoded, pipeline.prepare(decoded, spec, timings), dest, timings)
 
     def infer(state: _Loaded) -> Any:
-        return pipeline.run_timed(state.timings, "infer", predict, session, state.tensor)
+        height, width = state.decoded.rgb.shape[:2]
+        return pipeline.run_timed(state.timings, "infer", predict, session, state.tensor,
+                                  image_pixels=height * width)
 
     def finish(job: Job, state: _Loaded, small: Any) -> Outcome:
         result = pipeline.finish(state.decoded, small, session, config.refine, state.timings)

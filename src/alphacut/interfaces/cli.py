@@ -124,7 +124,8 @@ def _add_serve(sub: Any) -> None:
 
 def _add_bench(sub: Any) -> None:
     p = sub.add_parser("bench", help="time alphacut (and rembg, if set up) end to end")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="options for benchmarks/run.py")
+    p.add_argument("rest", nargs=argparse.REMAINDER,
+                   help="options for benchmarks/run.py (e.g. --quick)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -244,7 +245,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    if argv[:1] == ["bench"] and argv[1:2] != ["-h"] and argv[1:2] != ["--help"]:
+        # every later word belongs to benchmarks/run.py, flags included
+        return cmd_bench(argparse.Namespace(rest=[a for a in argv[1:] if a != "--"]))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

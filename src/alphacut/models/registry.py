@@ -8,7 +8,7 @@ from pathlib import Path
 from alphacut.errors import InvalidOption, UnknownModel
 from alphacut.models.spec import ModelSpec, Source
 
-DEFAULT_MODEL = "isnet-general"
+DEFAULT_MODEL = "u2net"
 
 
 def _builtin() -> dict[str, ModelSpec]:

@@ -27,21 +27,21 @@ def _blur(x: np.ndarray, radius: int, *, in_place: bool = False) -> np.ndarray:
 EPS = 1e-5
 STRIP_ROWS = 128  # rows per strip for the small-radius passes: temporaries stay in cache
 STRIP_THREADS = 2
+Window = tuple[slice, slice, slice, tuple[slice, slice]]  # see _strip_windows
 
 
-def _first_means(planes: list[np.ndarray], alpha: Alpha, inv_alpha: Alpha,
-                 radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """First pass (fg = bg = image): per channel (fg_mean, bg_mean), ``float32 (h, w)`` in
-    0..255, from ``uint8 (h, w)`` planes; multiplies straight from uint8, no float copy."""
+def _denominators(alpha: Alpha, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(blur(a) + eps, 1 - blur(a) + eps)``, ``float32 (h, w)``."""
     blurred = _blur(alpha, radius)
     fg_den = blurred + EPS
-    bg_den = np.subtract(1.0 + EPS, blurred, out=blurred)
-    means = []
-    for plane in planes:
-        fg = _blur(cv2.multiply(plane, alpha, dtype=cv2.CV_32F), radius, in_place=True)
-        bg = _blur(cv2.multiply(plane, inv_alpha, dtype=cv2.CV_32F), radius, in_place=True)
-        means.append((cv2.divide(fg, fg_den, dst=fg), cv2.divide(bg, bg_den, dst=bg)))
-    return means
+    return fg_den, np.subtract(1.0 + EPS, blurred, out=blurred)
+
+
+def _mean(colour: np.ndarray, weight: Alpha, den: np.ndarray, radius: int) -> np.ndarray:
+    """Weighted local mean ``blur(colour * weight) / den`` of one ``(h, w)`` plane (uint8 or
+    float32) -> ``float32 (h, w)``; multiplies straight from uint8, no float copy."""
+    mean = _blur(cv2.multiply(colour, weight, dtype=cv2.CV_32F), radius, in_place=True)
+    return cv2.divide(mean, den, dst=mean)
 
 
 def _correct(image: np.ndarray, alpha: Alpha, inv_alpha: Alpha, fg_mean: np.ndarray,
@@ -55,23 +55,14 @@ def _correct(image: np.ndarray, alpha: Alpha, inv_alpha: Alpha, fg_mean: np.ndar
     return np.clip(out, 0.0, 255.0, out=out)
 
 
-def _local_passes(image: list[np.ndarray], alpha: Alpha, inv_alpha: Alpha,
-                  fg: list[np.ndarray], bg: list[np.ndarray],
-                  radii: tuple[int, ...]) -> list[np.ndarray]:
-    """The later (small-radius) blur-fusion passes on one strip; per-channel ``float32``."""
+def _local_passes(image: np.ndarray, alpha: Alpha, inv_alpha: Alpha, fg: np.ndarray,
+                  bg: np.ndarray, radii: tuple[int, ...]) -> np.ndarray:
+    """The later (small-radius) blur-fusion passes on one channel of one strip; ``float32``."""
     for radius in radii:
-        blurred = _blur(alpha, radius)
-        fg_den = blurred + EPS
-        bg_den = np.subtract(1.0 + EPS, blurred, out=blurred)
-        new_fg, new_bg = [], []
-        for c in range(3):
-            fg_mean = _blur(cv2.multiply(fg[c], alpha), radius, in_place=True)
-            bg_mean = _blur(cv2.multiply(bg[c], inv_alpha), radius, in_place=True)
-            cv2.divide(fg_mean, fg_den, dst=fg_mean)
-            cv2.divide(bg_mean, bg_den, dst=bg_mean)
-            new_fg.append(_correct(image[c], alpha, inv_alpha, fg_mean, bg_mean))
-            new_bg.append(bg_mean)
-        fg, bg = new_fg, new_bg
+        fg_den, bg_den = _denominators(alpha, radius)
+        fg_mean = _mean(fg, alpha, fg_den, radius)
+        bg = _mean(bg, inv_alpha, bg_den, radius)
+        fg = _correct(image, alpha, inv_alpha, fg_mean, bg)
     return fg
 
 
@@ -90,50 +81,61 @@ def band_box(alpha: Alpha, pad: int) -> tuple[int, int, int, int] | None:
 def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6)) -> RGB:
     """Clean foreground colours ``uint8 (H, W, 3)`` for ``rgb`` under matte ``alpha``.
 
-    Pixels outside the soft band keep their original colour. Works in 0..255 units on
-    ``float32 (h, w)`` channel planes: the first (large-radius) pass over the band's box, the
-    later passes strip by strip with a halo of ``sum(radii[1:])`` rows (exact: a strip's
-    reflected border never reaches the rows it writes), only on strips with soft pixels.
+    Pixels outside the soft band keep their original colour. Works in 0..255 units, one
+    channel at a time (the passes never mix channels), on ``float32 (h, w)`` planes: the first
+    (large-radius) pass over the band's box, the later passes strip by strip, each strip cut to
+    the rows and columns within ``sum(radii[1:])`` of its soft pixels (exact: a window's
+    reflected border moves values at most that far inward, never onto a pixel written).
     """
     box = band_box(alpha, pad=radii[0])
     if box is None:
         return rgb
     y0, y1, x0, x1 = box
     a = np.ascontiguousarray(alpha[y0:y1, x0:x1], dtype=np.float32)
-    inv_a = 1.0 - a
-    planes = list(cv2.split(np.ascontiguousarray(rgb[y0:y1, x0:x1])))
-    means = _first_means(planes, a, inv_a, radii[0])
     soft = (a > SOFT_LOW) & (a < SOFT_HIGH)
-    soft_rows = soft.any(axis=1)
+    windows = _strip_windows(soft, sum(radii[1:]))
+    fg_den, bg_den = _denominators(a, radii[0])
     out = rgb.copy()
     patch = out[y0:y1, x0:x1]
-    height, halo = a.shape[0], sum(radii[1:])
-    width = a.shape[1]
+    for c, plane in enumerate(cv2.split(np.ascontiguousarray(rgb[y0:y1, x0:x1]))):
+        weighted = cv2.multiply(plane, a, dtype=cv2.CV_32F)  # I a
+        rest = cv2.subtract(plane, weighted, dtype=cv2.CV_32F)  # I (1 - a), no (1 - a) plane
+        fg_mean = cv2.divide(_blur(weighted, radii[0], in_place=True), fg_den, dst=weighted)
+        bg_mean = cv2.divide(_blur(rest, radii[0], in_place=True), bg_den, dst=rest)
 
-    def strip(s0: int) -> None:
-        s1 = min(height, s0 + STRIP_ROWS)
-        cols = np.flatnonzero(soft[s0:s1].any(axis=0)) if soft_rows[s0:s1].any() else ()
-        if len(cols) == 0:
-            return
-        # rows and columns within ``halo`` of this strip's soft pixels: a window's reflected
-        # border moves values at most ``halo`` pixels inward, never onto a pixel we write
-        r0, r1 = max(0, s0 - halo), min(height, s1 + halo)
-        c0, c1 = max(0, cols[0] - halo), min(width, cols[-1] + halo + 1)
-        win = (slice(r0, r1), slice(c0, c1))
-        a_s, inv_s = a[win], inv_a[win]
-        image = [plane[win].astype(np.float32) for plane in planes]
-        fg = [_correct(image[c], a_s, inv_s, means[c][0][win], means[c][1][win])
-              for c in range(3)]
-        fg = _local_passes(image, a_s, inv_s, fg, [m[1][win] for m in means], tuple(radii[1:]))
-        rows = slice(s0 - r0, s1 - r0)
-        pixels = cv2.merge([np.clip(f[rows] + 0.5, 0, 255).astype(np.uint8) for f in fg])
-        np.copyto(patch[s0:s1, c0:c1], pixels, where=soft[s0:s1, c0:c1, None])
+        def strip(window: Window, c: int = c, plane: np.ndarray = plane,
+                  fg_mean: np.ndarray = fg_mean, bg_mean: np.ndarray = bg_mean) -> None:
+            rows, cols, inner, target = window
+            a_s = a[rows, cols]
+            inv_s = 1.0 - a_s
+            image = plane[rows, cols].astype(np.float32)
+            fg = _correct(image, a_s, inv_s, fg_mean[rows, cols], bg_mean[rows, cols])
+            fg = _local_passes(image, a_s, inv_s, fg, bg_mean[rows, cols], tuple(radii[1:]))
+            pixels = np.clip(fg[inner] + 0.5, 0, 255).astype(np.uint8)
+            np.copyto(patch[target][..., c], pixels, where=soft[target])
 
-    starts = range(0, height, STRIP_ROWS)
-    if STRIP_THREADS > 1 and len(starts) > 1:  # strips write disjoint rows; numpy/cv2 drop the GIL
-        with ThreadPoolExecutor(STRIP_THREADS) as pool:
-            list(pool.map(strip, starts))
-    else:
-        for s0 in starts:
-            strip(s0)
+        if STRIP_THREADS > 1 and len(windows) > 1:  # disjoint rows; numpy/cv2 drop the GIL
+            with ThreadPoolExecutor(STRIP_THREADS) as pool:
+                list(pool.map(strip, windows))
+        else:
+            for window in windows:
+                strip(window)
     return out
+
+
+def _strip_windows(soft: np.ndarray, halo: int) -> list[Window]:
+    """Per strip of ``STRIP_ROWS`` rows with soft pixels: (rows, cols) to compute on, the
+    strip's own rows inside that window, and the (rows, cols) of the strip to write."""
+    height, width = soft.shape
+    soft_rows = soft.any(axis=1)
+    windows = []
+    for s0 in range(0, height, STRIP_ROWS):
+        s1 = min(height, s0 + STRIP_ROWS)
+        if not soft_rows[s0:s1].any():
+            continue
+        cols = np.flatnonzero(soft[s0:s1].any(axis=0))
+        r0, r1 = max(0, s0 - halo), min(height, s1 + halo)
+        c0, c1 = max(0, int(cols[0]) - halo), min(width, int(cols[-1]) + halo + 1)
+        windows.append((slice(r0, r1), slice(c0, c1), slice(s0 - r0, s1 - r0),
+                        (slice(s0, s1), slice(c0, c1))))
+    return windows
