@@ -33,18 +33,46 @@ class RuntimeOptions:
 class RefineOptions:
     """How the soft mask becomes the final matte and clean foreground colours.
 
+    Defaults are the ``balanced`` preset, each measured on ../shared/evaldata
+    (benchmarks/quality.py; numbers in docs/quality.md).
+
     - ``upsample``: ``guided`` (edge-aware, full-resolution guide) or ``bilinear``.
     - ``guided_radius``/``guided_eps``: guided filter window (pixels at working resolution) and
       regulariser (on [0, 1] intensities).
-    - ``matting``: solve matting in the uncertain band (core/refine/matting).
-    - ``decontaminate``: estimate clean foreground colours at the edge.
+    - ``matting``: solve closed-form matting in the uncertain band (core/refine/matting).
+    - ``matting_band``: extra band width around soft edges, as a fraction of the long side
+      (wider: more hair recovered, crisp object edges a little softer).
+    - ``decontaminate``: estimate clean foreground colours at the edge (blur-fusion).
+    - ``ensemble``: other models whose masks are fused in (``auto``: the measured partner of
+      the main model); a comma-separated string is accepted.
+    - ``tta_flip``: also run the model on the mirrored photo and fuse (helps isnet-general,
+      hurts u2net and u2netp).
     """
 
-    upsample: str = "guided"
+    upsample: str = "bilinear"
     guided_radius: int = 4
     guided_eps: float = 1e-3
-    matting: bool = False
+    matting: bool = True
+    matting_band: float = 0.0
     decontaminate: bool = True
+    ensemble: tuple[str, ...] = ()
+    tta_flip: bool = False
+
+    def __post_init__(self) -> None:
+        names = self.ensemble
+        if isinstance(names, str):
+            names = tuple(n.strip() for n in names.split(",") if n.strip())
+        names = tuple(str(n) for n in names)
+        if any(n.lower() in ("none", "off") for n in names):
+            names = ()
+        object.__setattr__(self, "ensemble", names)
+        if not 0.0 <= self.matting_band <= 0.1:
+            raise InvalidOption("matting_band must be within 0..0.1 (fraction of the long side)")
+        for name in names:
+            if name != "auto":
+                from alphacut.models.registry import get_spec
+
+                get_spec(name)
 
 
 @dataclass(frozen=True)
@@ -126,15 +154,24 @@ def _build(base: Config, options: dict[str, Any]) -> Config:
 
 
 def preset_refine(name: str) -> dict[str, Any]:
-    """Refinement settings for a quality preset."""
+    """Refinement settings for a quality preset (measured: benchmarks/quality.py).
+
+    - ``fast``: the model's mask, bilinear resize, the photo's colours: the model's cost only.
+    - ``balanced`` (the defaults): matting in the uncertain band, blur-fusion decontamination;
+      one model.
+    - ``best``: balanced plus the ``auto`` partner model fused in (for u2net that is
+      isnet-general, whose weights are AGPL-3.0; for the isnet models, u2net).
+    """
+    balanced: dict[str, Any] = {"upsample": "bilinear", "matting": True, "matting_band": 0.0,
+                                "decontaminate": True, "ensemble": (), "tta_flip": False}
     presets: dict[str, dict[str, Any]] = {
-        "fast": {"upsample": "bilinear", "matting": False, "decontaminate": False},
-        "balanced": {"upsample": "guided", "matting": False, "decontaminate": True},
-        "best": {"upsample": "guided", "matting": True, "decontaminate": True},
+        "fast": {**balanced, "matting": False, "decontaminate": False},
+        "balanced": balanced,
+        "best": {**balanced, "ensemble": ("auto",)},
     }
     if name not in presets:
         raise InvalidOption(f"unknown preset {name!r}; choose one of: {', '.join(presets)}")
-    return presets[name]
+    return dict(presets[name])
 
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")

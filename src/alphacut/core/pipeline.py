@@ -66,19 +66,28 @@ def finish(decoded: Decoded, small: np.ndarray, session: ModelSession, refine: R
     soft = run_timed(timings, "mask", mask.to_full_resolution, small, rgb,
                      method=refine.upsample, radius=refine.guided_radius, eps=refine.guided_eps)
     with timed(timings, "refine"):
-        alpha, foreground = refine_matte(rgb, soft, refine)
+        alpha, foreground = refine_matte(rgb, soft, refine, session=session)
         alpha = mask.limit_by_input_alpha(alpha, decoded.alpha)
     return Result(image=rgb, mask=soft, alpha=alpha, foreground=foreground, meta=decoded.meta,
                   model=session.spec.name, timings=timings)
 
 
-def refine_matte(rgb: RGB, soft: np.ndarray, refine: RefineOptions) -> tuple[np.ndarray, RGB]:
-    """Soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, foreground ``uint8 (H,W,3)``)."""
-    alpha = soft
-    if refine.matting:
-        from alphacut.core.refine.matting import refine_band
+def refine_matte(rgb: RGB, soft: np.ndarray, refine: RefineOptions, *,
+                 session: ModelSession | None = None) -> tuple[np.ndarray, RGB]:
+    """Soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, foreground ``uint8 (H,W,3)``).
 
-        alpha = refine_band(rgb, soft)
+    Fuses the flipped pass and the ensemble's models first (they need ``session``, the main
+    model's), then mattes the uncertain band, then cleans the edge colours.
+    """
+    alpha = soft
+    if refine.ensemble or refine.tta_flip:
+        from alphacut.core.refine.ensemble import ensemble_soft
+
+        alpha = ensemble_soft(rgb, soft, refine, session)
+    if refine.matting:
+        from alphacut.core.refine.matting import MattingParams, refine_band
+
+        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band))
     foreground = rgb
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground

@@ -65,6 +65,7 @@ def _add_remove(sub: Any) -> None:
                    help="matting in the uncertain band (slower, finer hair)")
     p.add_argument("--decontaminate", action=argparse.BooleanOptionalAction, default=None,
                    help="clean the old background's colour from the edges")
+    _add_fusion_flags(p)
     p.add_argument("--max-pixels", type=int, help="refuse images larger than this")
     p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
     exist = p.add_mutually_exclusive_group()
@@ -90,6 +91,18 @@ def _add_models(sub: Any) -> None:
     info.set_defaults(func=cmd_models_info)
 
 
+def _add_fusion_flags(p: argparse.ArgumentParser) -> None:
+    """Flags shared by remove and eval: band width, ensemble, flip."""
+    p.add_argument("--matting-band", type=float, default=None, metavar="FRACTION",
+                   help="extra matting band width, fraction of the long side (0..0.1; 0)")
+    p.add_argument("--ensemble", metavar="MODELS", default=None,
+                   help="also run these models and fuse their masks: comma list, 'auto' "
+                   "(the measured partner) or 'none'; mind each model's licence")
+    p.add_argument("--flip", dest="tta_flip", action=argparse.BooleanOptionalAction,
+                   default=None, help="also run the mirrored photo and fuse (test-time "
+                   "augmentation)")
+
+
 def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure quality on datasets with ground truth")
     p.add_argument("datasets", nargs="+", metavar="DATASET_DIR")
@@ -97,6 +110,7 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--preset", action="append", choices=["fast", "balanced", "best"])
     p.add_argument("--upsample", choices=["guided", "bilinear"])
     p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None)
+    _add_fusion_flags(p)
     p.add_argument("--raw", action="store_true",
                    help="also score each model's raw mask (plain resize) as a baseline")
     p.add_argument("--limit", type=int, help="first N images per set")

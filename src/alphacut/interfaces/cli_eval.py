@@ -20,11 +20,12 @@ def configs_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     configs: dict[str, dict[str, Any]] = {}
     for model in models:
         if args.raw:
-            configs[f"{model} raw"] = {"model": model, "upsample": "bilinear",
-                                       "output": "mask"}
+            configs[f"{model} raw"] = {"model": model, "preset": "fast", "output": "mask"}
         for preset in presets:
             options: dict[str, Any] = {"model": model, "preset": preset,
-                                       "upsample": args.upsample, "matting": args.matting}
+                                       "upsample": args.upsample, "matting": args.matting,
+                                       "matting_band": args.matting_band,
+                                       "ensemble": args.ensemble, "tta_flip": args.tta_flip}
             label = " ".join(str(v) for v in (model, preset) if v) or model
             configs[label] = {k: v for k, v in options.items() if v is not None}
     return configs

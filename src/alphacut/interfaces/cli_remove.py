@@ -29,6 +29,7 @@ def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
         model=args.model, preset=args.preset, mask_only=args.mask or None, bg=args.bg,
         format=fmt, crop=args.crop or None, crop_margin=args.margin, quality=args.quality,
         upsample=args.upsample, matting=args.matting, decontaminate=args.decontaminate,
+        matting_band=args.matting_band, ensemble=args.ensemble, tta_flip=args.tta_flip,
         max_pixels=args.max_pixels, threads=args.threads)
 
 

@@ -30,6 +30,7 @@ from alphacut.types import RGB, Alpha, Mask
 BoolMap = npt.NDArray[np.bool_]
 F32 = npt.NDArray[np.float32]
 
+MIN_REACH = 12  # pixels: small images still get a band as wide as a model's blur
 _WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
 
 
@@ -39,6 +40,7 @@ class MattingParams:
 
     - ``lo``/``hi``: soft-mask levels at or below/above which a pixel is sure background/fg.
     - ``band``: extra band width on each side, as a fraction of the working image's long side.
+    - ``reach``: the band reaches at most this far (same unit) from the mask's 0.5 outline.
     - ``max_side``: the solve runs with the image's long side at most this many pixels.
     - ``lam``: pull towards the soft mask inside the band (0 = pure closed-form matting).
     - ``eps``: colour-line regulariser of the matting Laplacian, on [0, 1] colours.
@@ -47,19 +49,24 @@ class MattingParams:
 
     lo: float = 0.05
     hi: float = 0.95
-    band: float = 0.01
+    band: float = 0.0
+    reach: float = 0.03
     max_side: int = 1024
-    lam: float = 1e-3
+    lam: float = 1e-2
     eps: float = 1e-5
     iters: int = 100
     tol: float = 1e-4
 
 
-def band_trimap(soft: Mask, *, lo: float, hi: float, width: int) -> tuple[BoolMap, BoolMap]:
-    """Sure foreground and sure background ``bool (h, w)`` from a soft mask ``float32 (h, w)``.
+def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
+                value: Mask | None = None) -> tuple[BoolMap, Alpha]:
+    """The unknown band ``bool (h, w)`` and the known alpha ``float32 (h, w)`` around it.
 
-    Each is eroded by ``width`` pixels (elliptic), so the unknown band between them is at least
-    about ``2 * width`` pixels wide around every soft edge.
+    ``soft``: ``float32 (h, w)`` in [0, 1]. Sure foreground (``soft >= hi``) and sure
+    background (``soft <= lo``), each eroded by ``width`` pixels, are known as 1 and 0; the
+    rest is unknown only within ``reach`` pixels of the mask's 0.5 outline. Farther unsure
+    pixels (a model's grey, half-believed interior) keep their soft value (or ``value``'s, a
+    second ``float32 (h, w)`` map) as a known one.
     """
     fg = (soft >= hi).astype(np.uint8)
     bg = (soft <= lo).astype(np.uint8)
@@ -67,7 +74,13 @@ def band_trimap(soft: Mask, *, lo: float, hi: float, width: int) -> tuple[BoolMa
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
         fg = cv2.erode(fg, kernel, borderType=cv2.BORDER_REPLICATE)
         bg = cv2.erode(bg, kernel, borderType=cv2.BORDER_REPLICATE)
-    return fg.astype(bool), bg.astype(bool)
+    inside = (soft >= 0.5).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = cv2.dilate(inside, kernel) != cv2.erode(inside, kernel, borderType=cv2.BORDER_REPLICATE)
+    unknown = near & (fg == 0) & (bg == 0)
+    rest = soft if value is None else value
+    known = np.where(fg > 0, 1.0, np.where(bg > 0, 0.0, rest)).astype(np.float32)
+    return unknown, known
 
 
 def laplacian_stencil(image: F32, centres: BoolMap, eps: float) -> F32:
@@ -79,14 +92,14 @@ def laplacian_stencil(image: F32, centres: BoolMap, eps: float) -> F32:
     """
     h, w, _ = image.shape
     cy, cx = np.nonzero(centres)
-    planes = [np.ascontiguousarray(image[..., c]).ravel() for c in range(3)]
+    planes = [image[..., c].astype(np.float64).ravel() for c in range(3)]  # float64: stable det
     base = cy * w + cx
     index = [base + dy * w + dx for dy, dx in _WINDOW]
     colours = [[plane[idx] for plane in planes] for idx in index]  # 9 x 3 x M
     mean = [sum(colours[k][c] for k in range(9)) / 9.0 for c in range(3)]
     x = [[colours[k][c] - mean[c] for c in range(3)] for k in range(9)]
 
-    def cov(a: int, b: int) -> F32:
+    def cov(a: int, b: int) -> npt.NDArray[np.float64]:
         return sum(x[k][a] * x[k][b] for k in range(9)) / 9.0 + (eps / 9.0 if a == b else 0.0)
 
     c00, c01, c02, c11, c12, c22 = cov(0, 0), cov(0, 1), cov(0, 2), cov(1, 1), cov(1, 2), cov(2, 2)
@@ -96,7 +109,7 @@ def laplacian_stencil(image: F32, centres: BoolMap, eps: float) -> F32:
     i11 = c00 * c22 - c02 * c02
     i12 = c02 * c01 - c00 * c12
     i22 = c00 * c11 - c01 * c01
-    inv_det = 1.0 / (c00 * i00 + c01 * i01 + c02 * i02)
+    inv_det = 1.0 / np.maximum(c00 * i00 + c01 * i01 + c02 * i02, (eps / 9.0) ** 3)
     y = [[(i00 * v[0] + i01 * v[1] + i02 * v[2]) * inv_det,
           (i01 * v[0] + i11 * v[1] + i12 * v[2]) * inv_det,
           (i02 * v[0] + i12 * v[1] + i22 * v[2]) * inv_det] for v in x]
@@ -140,16 +153,16 @@ def _pcg(a: sp.csr_matrix, b: npt.NDArray[np.float64], x: npt.NDArray[np.float64
     return x
 
 
-def solve_alpha(image: F32, fg: BoolMap, bg: BoolMap, prior: Mask, *, lam: float = 1e-3,
-                eps: float = 1e-5, iters: int = 100, tol: float = 1e-4) -> Alpha:
-    """Alpha ``float32 (h, w)`` in [0, 1]: 1 on ``fg``, 0 on ``bg``, matted in between.
+def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
+                lam: float = 1e-3, eps: float = 1e-5, iters: int = 100, tol: float = 1e-4
+                ) -> Alpha:
+    """Alpha ``float32 (h, w)`` in [0, 1]: ``known`` outside ``unknown``, matted inside it.
 
-    ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``fg``/``bg``: ``bool (h, w)``, disjoint;
-    ``prior``: ``float32 (h, w)`` in [0, 1], the starting point and the weak data term.
+    ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``unknown``: ``bool (h, w)``; ``known`` and
+    ``prior``: ``float32 (h, w)`` in [0, 1] (the prior is the start and the weak data term).
     """
     h, w = prior.shape
-    alpha = fg.astype(np.float32)
-    unknown = ~(fg | bg)
+    alpha = known.astype(np.float32, copy=True)
     if not unknown.any():
         return alpha
     ys, xs = np.nonzero(unknown)
@@ -167,7 +180,7 @@ def solve_alpha(image: F32, fg: BoolMap, bg: BoolMap, prior: Mask, *, lam: float
     n = flat_unknown.size
     ids = np.full(ch * cw, -1, np.int64)
     ids[flat_unknown] = np.arange(n)
-    known = alpha[crop].ravel().astype(np.float64)
+    known_flat = alpha[crop].ravel().astype(np.float64)
     uy, ux = flat_unknown // cw, flat_unknown % cw
     rhs = lam * prior[crop].ravel()[flat_unknown].astype(np.float64)
     rows, cols, vals = [], [], []
@@ -182,7 +195,7 @@ def solve_alpha(image: F32, fg: BoolMap, bg: BoolMap, prior: Mask, *, lam: float
         rows.append(np.flatnonzero(in_band))
         cols.append(qid[in_band])
         vals.append(value[in_band])
-        rhs -= np.where(in_band, 0.0, value * known[q])
+        rhs -= np.where(in_band, 0.0, value * known_flat[q])
     rows.append(np.arange(n))
     cols.append(np.arange(n))
     vals.append(np.full(n, lam, np.float32))
@@ -196,11 +209,14 @@ def solve_alpha(image: F32, fg: BoolMap, bg: BoolMap, prior: Mask, *, lam: float
     return alpha
 
 
-def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None) -> Alpha:
+def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
+                unsure: Mask | None = None) -> Alpha:
     """Matte ``float32 (H, W)`` in [0, 1] for ``rgb`` ``uint8 (H, W, 3)`` from its soft mask.
 
     Sure regions become exactly 0 or 1; the band is solved at most ``params.max_side`` pixels
-    on the long side and brought back to full size with guided upsampling.
+    on the long side and brought back to full size with guided upsampling. ``unsure``
+    (``float32 (H, W)``, default ``soft``) is the map the trimap is cut from, e.g. the plain
+    mean of an ensemble, which stays grey wherever its models disagree.
     """
     from alphacut.core.mask import working_size
 
@@ -208,14 +224,18 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None) -> Al
     height, width = soft.shape
     work_h, work_w = working_size(height, width, p.max_side)
     scaled = (work_h, work_w) != (height, width)
+    cut = soft if unsure is None else unsure
     if scaled:
         image = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA)
         prior = cv2.resize(soft, (work_w, work_h), interpolation=cv2.INTER_AREA)
+        cut = cv2.resize(cut, (work_w, work_h), interpolation=cv2.INTER_AREA)
     else:
         image, prior = rgb, soft
     width_px = max(1, round(p.band * max(work_h, work_w)))
-    fg, bg = band_trimap(prior, lo=p.lo, hi=p.hi, width=width_px)
-    alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), fg, bg, prior,
+    reach = max(width_px + 1, MIN_REACH, round(p.reach * max(work_h, work_w)))
+    unknown, known = band_trimap(cut, lo=p.lo, hi=p.hi, width=width_px, reach=reach,
+                                 value=prior)
+    alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
                         lam=p.lam, eps=p.eps, iters=p.iters, tol=p.tol)
     if not scaled:
         return alpha

@@ -17,7 +17,7 @@ from alphacut.errors import InvalidOption
 
 OPERATOR_ONLY = frozenset({"threads", "bg_image"})
 MASK_OPTIONS = frozenset({"model", "preset", "upsample", "guided_radius", "guided_eps",
-                          "matting", "max_pixels"})
+                          "matting", "matting_band", "ensemble", "tta_flip", "max_pixels"})
 MASK_SIZE = ("width", "height")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -31,7 +31,7 @@ def option_types() -> dict[str, type]:
         for f in dataclasses.fields(group):
             value = getattr(group, f.name)
             if value is not None:
-                types[f.name] = type(value)
+                types[f.name] = str if isinstance(value, tuple) else type(value)
     return {name: kind for name, kind in types.items() if name in Config.option_names()}
 
 

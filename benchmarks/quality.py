@@ -1,0 +1,467 @@
+"""Quality of alphacut's edges on real ground truth: raw models vs refinement, per preset.
+
+One command, from a source checkout with the project's virtual environment active::
+
+    python benchmarks/quality.py                 # everything (about 1-2 h on 2 busy cores)
+    python benchmarks/quality.py --limit 10      # a quick look (first 10 images per set)
+
+It reads ``../shared/evaldata`` (or ``--data`` / ``ALPHACUT_EVALDATA``) and writes:
+
+- ``docs/quality.md``: the tables (raw models, refinement steps, presets with their cost,
+  decontamination, targets) and ``docs/quality.json`` with every number;
+- ``docs/img/hair-before-after.png``: a crop of alphamatting GT04's fur over magenta, raw
+  model vs the balanced preset;
+- ``benchmarks/work/quality/``: the harness's full report (every metric, worst-image galleries).
+
+Steps measured (each alone on the default model, then the presets):
+
+- raw: the model's mask, plain bilinear resize (``upsample=bilinear``, nothing else);
+- ``guided``: the gray guided-filter upsampling instead of bilinear;
+- ``+matting``: closed-form matting in the uncertain band (core/refine/matting.py);
+- ``+flip``: the mirrored photo through the same model, logit-fused;
+- ``+ensemble``: the ``auto`` partner model, logit-fused (core/refine/ensemble.py);
+- decontamination: composite error on a new background (it does not change alpha).
+
+Model outputs are memoised on disk (``benchmarks/work/quality/cache``, keyed by model and input
+tensor), so configurations that share a model run it once; the recorded inference time is
+added back to each image's timings. The 12 MP timings are measured live, without the memo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from alphacut.config import Config  # noqa: E402
+from alphacut.models.registry import DEFAULT_MODEL  # noqa: E402
+
+MODELS = ["u2netp", "u2net", "isnet-general", "isnet-general-q", "modnet"]
+CLEAN = ["ecssd", "oxford_iiit_pet", "alphamatting_train_lowres"]
+ALL_SETS = [*CLEAN, "duts_te"]
+SHORT = {"ecssd": "ecssd", "oxford_iiit_pet": "pets", "alphamatting_train_lowres": "alphamatting",
+         "duts_te": "duts_te"}
+RAW = {"upsample": "bilinear", "matting": False, "decontaminate": False, "ensemble": (),
+       "tta_flip": False}
+BACKGROUNDS = [(0, 255, 0), (255, 255, 255), (0, 0, 0), (255, 0, 255)]
+
+
+# ---------------------------------------------------------------- memoised model runs
+
+
+class Memo:
+    """Memoises ``ModelSession.run`` on disk; ``saved`` = inference seconds replayed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.saved = 0.0
+        self.enabled = True
+        root.mkdir(parents=True, exist_ok=True)
+
+    def install(self) -> None:
+        from alphacut.runtime.session import ModelSession
+
+        original = ModelSession.run
+        memo = self
+
+        def run(session: Any, tensor: np.ndarray, **kwargs: Any) -> np.ndarray:
+            if not memo.enabled:
+                return original(session, tensor, **kwargs)
+            digest = hashlib.blake2b(np.ascontiguousarray(tensor).tobytes(), digest_size=16)
+            path = memo.root / f"{session.spec.name}-{digest.hexdigest()}.npz"
+            if path.is_file():
+                with np.load(path) as data:
+                    memo.saved += float(data["seconds"])
+                    return data["out"].astype(np.float32)
+            start = time.perf_counter()
+            out = original(session, tensor, **kwargs)
+            seconds = time.perf_counter() - start
+            np.savez(path, out=np.asarray(out, np.float16), seconds=seconds)
+            return out
+
+        ModelSession.run = run  # type: ignore[method-assign]
+
+    def take(self) -> float:
+        seconds, self.saved = self.saved, 0.0
+        return seconds
+
+
+def predictor(memo: Memo, output: str = "alpha", **options: Any) -> Callable[..., Any]:
+    """A harness predictor running the pipeline's stages, with replayed inference times."""
+    from alphacut.core import pipeline
+    from alphacut.core.decode import decode
+    from alphacut.core.infer import predict as infer_mask
+    from alphacut.runtime.session import load_session
+
+    config = Config.build(**options)
+    session = load_session(_spec(config.model))
+
+    def predict(path: Path) -> tuple[np.ndarray, dict[str, float]]:
+        timings: dict[str, float] = {}
+        decoded = pipeline.run_timed(timings, "decode", decode, path)
+        tensor = pipeline.prepare(decoded, session.spec, timings)
+        memo.take()
+        small = pipeline.run_timed(timings, "infer", infer_mask, session, tensor)
+        timings["infer"] += memo.take()
+        result = pipeline.finish(decoded, small, session, config.refine, timings)
+        timings["refine"] = timings.get("refine", 0.0) + memo.take()
+        alpha = result.alpha if output == "alpha" else result.mask
+        return np.asarray(alpha, np.float32), timings
+
+    return predict
+
+
+def _spec(name: str) -> Any:
+    from alphacut.models.registry import get_spec
+
+    return get_spec(name)
+
+
+def evaluate(memo: Memo, dirs: list[Path], label: str, limit: int | None,
+             **options: Any) -> dict[str, Any]:
+    from alphacut.eval.harness import evaluate as harness_evaluate
+
+    print(f"· {label}", file=sys.stderr, flush=True)
+    result = harness_evaluate(dirs, predict=predictor(memo, **options), config_label=label,
+                              limit=limit, progress=False, keep_worst=4)
+    result["options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+    return result
+
+
+# ---------------------------------------------------------------- decontamination
+
+
+def composite_errors(data: Path, alpha_fn: Callable[[np.ndarray, Any], np.ndarray],
+                     limit: int | None) -> dict[str, dict[str, float]]:
+    """Composite error on new backgrounds, alphamatting set: mean |ours - truth| (0..255) over
+    the trimap's unknown band, averaged over 4 backgrounds and the images.
+
+    Truth = GT alpha x reference F + (1 - GT alpha) x B, reference F = pymatting's
+    ``estimate_foreground_ml`` from the photo and GT alpha (standard practice; it favours the
+    ML estimator when it is handed the GT alpha, so that row is left out).
+    """
+    from pymatting import estimate_foreground_ml
+
+    from alphacut.core.refine.foreground import estimate_foreground
+    from alphacut.eval.datasets import discover, read_rgb
+
+    dataset = discover(data / "alphamatting_train_lowres")
+    rows: dict[str, list[float]] = {}
+    cost: dict[str, list[float]] = {}
+
+    def add(key: str, fg: np.ndarray, alpha: np.ndarray, ref: np.ndarray, gt: np.ndarray,
+            band: np.ndarray) -> None:
+        errs = []
+        for bg in BACKGROUNDS:
+            b = np.asarray(bg, np.float64) / 255.0
+            ours = alpha[..., None] * fg + (1.0 - alpha[..., None]) * b
+            truth = gt[..., None] * ref + (1.0 - gt[..., None]) * b
+            errs.append(float(np.abs(ours - truth).mean(-1)[band].mean() * 255.0))
+        rows.setdefault(key, []).append(float(np.mean(errs)))
+
+    for sample in dataset.samples(limit=limit):
+        rgb = read_rgb(sample.image_path)
+        image = rgb / 255.0
+        gt = sample.gt / 255.0
+        band = sample.trimap == 128
+        ref = estimate_foreground_ml(image, gt)
+        for alpha_name, alpha in (("GT alpha", gt.astype(np.float32)),
+                                  ("balanced alpha", alpha_fn(rgb, sample))):
+            add(f"{alpha_name} · plain (photo colours)", image, alpha, ref, gt, band)
+            start = time.perf_counter()
+            fg = estimate_foreground(rgb, alpha.astype(np.float32)) / 255.0
+            cost.setdefault("blur-fusion", []).append(time.perf_counter() - start)
+            add(f"{alpha_name} · blur-fusion (default)", fg, alpha, ref, gt, band)
+            if alpha_name != "GT alpha":
+                start = time.perf_counter()
+                fg = estimate_foreground_ml(image, alpha.astype(np.float64))
+                cost.setdefault("pymatting ML", []).append(time.perf_counter() - start)
+                add(f"{alpha_name} · pymatting estimate_foreground_ml", fg, alpha, ref, gt, band)
+    return {"error": {k: float(np.mean(v)) for k, v in rows.items()},
+            "ms": {k: float(np.mean(v) * 1000) for k, v in cost.items()}}
+
+
+# ---------------------------------------------------------------- 12 MP cost
+
+
+def big_image(data: Path, work: Path, path: str | None) -> Path:
+    """A 12 MP photo: ``path``, or alphamatting GT04 upscaled to 4000x3000 (Lanczos, JPEG)."""
+    if path:
+        return Path(path)
+    from PIL import Image
+
+    out = work / "12mp.jpg"
+    if not out.is_file():
+        src = data / "alphamatting_train_lowres" / "images" / "GT04.png"
+        with Image.open(src) as im:
+            im.convert("RGB").resize((4000, 3000), Image.LANCZOS).save(out, quality=92)
+    return out
+
+
+def stage_costs(image: Path, configs: dict[str, dict[str, Any]], repeat: int
+                ) -> dict[str, dict[str, float]]:
+    """Milliseconds per stage (best of ``repeat`` warm runs) for each config on ``image``."""
+    from alphacut.api import Remover
+    from alphacut.core.decode import decode
+
+    rgb = decode(image).rgb
+    out: dict[str, dict[str, float]] = {}
+    removers: dict[str, Remover] = {}
+    for label, options in configs.items():
+        model = options.get("model", DEFAULT_MODEL)
+        remover = removers.setdefault(model, Remover(model=model))
+        rest = {k: v for k, v in options.items() if k != "model"}
+        remover.remove(rgb, **rest)  # warm: sessions, imports
+        runs = [dict(remover.remove(rgb, **rest).timings) for _ in range(repeat)]
+        best = min(runs, key=lambda t: sum(t.values()))
+        out[label] = {k: v * 1000.0 for k, v in best.items()}
+        out[label]["total"] = sum(v for k, v in out[label].items())
+        print(f"  {label}: {out[label]['total']:.0f} ms", file=sys.stderr, flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- hair picture
+
+
+def hair_picture(data: Path, out: Path, model: str) -> Path:
+    """Raw model (bilinear mask, photo colours) vs the balanced preset, GT04's fur over
+    magenta, side by side with labels; a PNG under 400 KB."""
+    from PIL import Image, ImageDraw
+
+    from alphacut.api import Remover
+
+    src = data / "alphamatting_train_lowres" / "images" / "GT04.png"
+    remover = Remover(model=model)
+    raw = remover.remove(src, **RAW)
+    refined = remover.remove(src, preset="balanced")
+    magenta = np.array([255.0, 0.0, 255.0])
+
+    def over(fg: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        a = alpha[..., None]
+        return np.clip(a * fg + (1.0 - a) * magenta + 0.5, 0, 255).astype(np.uint8)
+
+    y0, y1, x0, x1 = 0, 300, 330, 800  # the bear's furry head and shoulder
+    left = over(raw.image.astype(np.float64), raw.alpha)[y0:y1, x0:x1]
+    right = over(refined.foreground.astype(np.float64), refined.alpha)[y0:y1, x0:x1]
+    gap = np.full((left.shape[0], 8, 3), 255, np.uint8)
+    canvas = Image.fromarray(np.hstack([left, gap, right]))
+    draw = ImageDraw.Draw(canvas)
+    for x, text in ((6, f"raw {model} (bilinear)"), (left.shape[1] + 14, "alphacut balanced")):
+        draw.rectangle((x - 2, 4, x + 7 * len(text) + 4, 20), fill=(0, 0, 0))
+        draw.text((x + 1, 6), text, fill=(255, 255, 255))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out, optimize=True)
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def metric(result: dict[str, Any], set_name: str, key: str) -> float:
+    entry = result["sets"].get(set_name)
+    return float("nan") if entry is None else float(entry["metrics"].get(key, float("nan")))
+
+
+def set_ms(result: dict[str, Any], set_name: str) -> float:
+    t = result["sets"][set_name]["timings"]
+    return 1000.0 * sum(v for k, v in t.items() if k not in ("predict_wall",))
+
+
+def table(results: list[dict[str, Any]], sets: list[str], with_ms: bool = False) -> str:
+    head = ["config"]
+    for s in sets:
+        if s == "alphamatting_train_lowres":
+            head += ["alphamatting SAD ↓", "Grad ↓", "SAD unk ↓", "Grad unk ↓"]
+        else:
+            head += [f"{SHORT[s]} MAE ↓", "IoU ↑"]
+    if with_ms:
+        head += [f"ms/img {SHORT[s]}" for s in sets]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        row = [r["config"]]
+        for s in sets:
+            if s == "alphamatting_train_lowres":
+                row += [f"{metric(r, s, k):.2f}" for k in ("sad", "grad", "sad_unknown",
+                                                               "grad_unknown")]
+            else:
+                row += [f"{metric(r, s, 'mae'):.4f}", f"{metric(r, s, 'iou'):.4f}"]
+        if with_ms:
+            row += [f"{set_ms(r, s):.0f}" for s in sets]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def targets(raw: list[dict[str, Any]], default: dict[str, Any],
+            decon: dict[str, Any]) -> list[str]:
+    general = [r for r in raw if not r["config"].startswith("modnet")]
+    am = "alphamatting_train_lowres"
+    lines = []
+    for pool, name in ((general, "general models"), (raw, "all models incl. modnet")):
+        best_sad = min(metric(r, am, "sad") for r in pool)
+        best_grad = min(metric(r, am, "grad") for r in pool)
+        sad, grad = metric(default, am, "sad"), metric(default, am, "grad")
+        lines.append(
+            f"- alphamatting vs best raw ({name}): SAD {sad:.2f} vs {best_sad:.2f} "
+            f"({100 * (sad / best_sad - 1):+.0f}%, target -30%: "
+            f"{'hit' if sad <= 0.7 * best_sad else 'missed'}); gradient {grad:.2f} vs "
+            f"{best_grad:.2f} ({100 * (grad / best_grad - 1):+.0f}%, target -30%: "
+            f"{'hit' if grad <= 0.7 * best_grad else 'missed'})")
+    for s in ("ecssd", "oxford_iiit_pet"):
+        best_mae = min(metric(r, s, "mae") for r in general)
+        best_iou = max(metric(r, s, "iou") for r in general)
+        mae, iou = metric(default, s, "mae"), metric(default, s, "iou")
+        ok = mae < best_mae and iou > best_iou
+        lines.append(f"- {SHORT[s]}: MAE {mae:.4f} vs best raw {best_mae:.4f}, IoU {iou:.4f} vs "
+                     f"best raw {best_iou:.4f}: {'hit' if ok else 'missed'}")
+    err = decon["error"]
+    plain = err.get("balanced alpha · plain (photo colours)", float("nan"))
+    clean = err.get("balanced alpha · blur-fusion (default)", float("nan"))
+    lines.append(f"- decontamination: composite error {clean:.2f} vs plain cut-out {plain:.2f}: "
+                 f"{'hit' if clean < plain else 'missed'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=os.environ.get("ALPHACUT_EVALDATA",
+                                                         str(ROOT.parent / "shared/evaldata")))
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the model the presets use")
+    parser.add_argument("--models", default=",".join(MODELS), help="raw table models")
+    parser.add_argument("--compare", default="isnet-general",
+                        help="other models to refine too (comma list, may be empty)")
+    parser.add_argument("--limit", type=int, default=None, help="first N images per set")
+    parser.add_argument("--big", default=None, help="a 12 MP photo for the cost table")
+    parser.add_argument("--repeat", type=int, default=2, help="warm runs per 12 MP config")
+    parser.add_argument("--work", default=str(ROOT / "benchmarks/work/quality"))
+    parser.add_argument("--docs", default=str(ROOT / "docs"))
+    parser.add_argument("--skip", default="", help="comma list of: raw,steps,decon,cost,picture")
+    args = parser.parse_args(argv)
+    data, work, docs = Path(args.data), Path(args.work), Path(args.docs)
+    skip = set(filter(None, args.skip.split(",")))
+    if not (data / "ecssd").is_dir():
+        print(f"no evaluation data at {data} (set --data or ALPHACUT_EVALDATA)", file=sys.stderr)
+        return 2
+    work.mkdir(parents=True, exist_ok=True)
+    memo = Memo(work / "cache")
+    memo.install()
+    clean = [data / s for s in CLEAN]
+    everything = [data / s for s in ALL_SETS if (data / s).is_dir()]
+    numbers: dict[str, Any] = {"model": args.model, "limit": args.limit}
+    all_results: list[dict[str, Any]] = []
+
+    raw: list[dict[str, Any]] = []
+    if "raw" not in skip:
+        for m in args.models.split(","):
+            raw.append(evaluate(memo, everything, f"{m} raw", args.limit, model=m, **RAW))
+        all_results += raw
+    m = args.model
+    steps_cfg: dict[str, tuple[str, dict[str, Any]]] = {
+        f"{m} raw (bilinear)": (m, {**RAW}),
+        f"{m} guided (gray)": (m, {**RAW, "upsample": "guided"}),
+        f"{m} +matting": (m, {**RAW, "matting": True}),
+        f"{m} +matting, band 0.005": (m, {**RAW, "matting": True, "matting_band": 0.005}),
+        f"{m} +flip +matting": (m, {**RAW, "matting": True, "tta_flip": True}),
+        f"{m} +ensemble (auto)": (m, {**RAW, "ensemble": ("auto",)}),
+        f"{m} +ensemble (auto) +matting": (m, {**RAW, "matting": True, "ensemble": ("auto",)}),
+        f"{m} preset fast": (m, {"preset": "fast"}),
+        f"{m} preset balanced (default)": (m, {"preset": "balanced"}),
+        f"{m} preset best": (m, {"preset": "best"}),
+    }
+    for other in filter(None, args.compare.split(",")):
+        steps_cfg[f"{other} preset balanced"] = (other, {"preset": "balanced"})
+        steps_cfg[f"{other} +flip +matting"] = (other, {"preset": "balanced", "tta_flip": True})
+        steps_cfg[f"{other} preset best"] = (other, {"preset": "best"})
+    steps: list[dict[str, Any]] = []
+    if "steps" not in skip:
+        for label, (model, options) in steps_cfg.items():
+            steps.append(evaluate(memo, clean, label, args.limit, model=model, **options))
+        all_results += steps
+    if all_results:
+        from alphacut.eval.report import write_report
+
+        write_report(all_results, work)
+    decon: dict[str, Any] = {"error": {}, "ms": {}}
+    if "decon" not in skip:
+        from alphacut.api import Remover
+
+        remover = Remover(model=m, preset="balanced")
+        decon = composite_errors(data, lambda rgb, s: remover.remove(rgb).alpha, args.limit)
+    cost: dict[str, Any] = {}
+    if "cost" not in skip:
+        memo.enabled = False
+        image = big_image(data, work, args.big)
+        cost = stage_costs(image, {
+            f"{m} raw (bilinear)": {"model": m, **RAW},
+            f"{m} guided (gray)": {"model": m, **RAW, "upsample": "guided"},
+            f"{m} +matting": {"model": m, **RAW, "matting": True},
+            f"{m} +decontaminate": {"model": m, **RAW, "decontaminate": True},
+            f"{m} preset fast": {"model": m, "preset": "fast"},
+            f"{m} preset balanced (default)": {"model": m, "preset": "balanced"},
+            f"{m} preset best": {"model": m, "preset": "best"},
+            **{f"{o} preset {p}": {"model": o, "preset": p}
+               for o in filter(None, args.compare.split(",")) for p in ("fast", "balanced")},
+        }, args.repeat)
+        memo.enabled = True
+    if "picture" not in skip:
+        hair_picture(data, docs / "img" / "hair-before-after.png", m)
+
+    numbers.update(raw={r["config"]: {s: v["metrics"] for s, v in r["sets"].items()}
+                        for r in raw},
+                   steps={r["config"]: {s: {**v["metrics"], "ms": set_ms(r, s)}
+                                        for s, v in r["sets"].items()} for r in steps},
+                   decontamination=decon, cost_12mp_ms=cost)
+    lines = ["# alphacut quality on real ground truth", "",
+             f"Generated by `python benchmarks/quality.py` ({time.strftime('%Y-%m-%d')}; "
+             f"limit: {args.limit or 'all images'}). Full report with every metric and the "
+             "worst-image galleries: `benchmarks/work/quality/report.md`.", ""]
+    if raw:
+        lines += ["## Raw models, plain bilinear resize", "",
+                  "modnet is a portrait-matting model (people only); duts_te is likely in "
+                  "isnet's training data (reported, not used to choose).", "",
+                  table(raw, ALL_SETS, with_ms=True)]
+    if steps:
+        lines += [f"## Refinement steps and presets (main model {m})", "",
+                  "Decontamination changes colours only, so fast/balanced/best alpha equals "
+                  "the matching step rows; ms/img = mean per image at the set's size "
+                  "(inference included).", "", table(steps, CLEAN, with_ms=True)]
+    if decon["error"]:
+        lines += ["## Decontamination (alphamatting, composite over 4 new backgrounds)", "",
+                  "Mean |ours − truth| on 0..255 inside the trimap's unknown band; truth = GT "
+                  "alpha × reference F (pymatting estimate_foreground_ml on GT alpha) + "
+                  "(1 − GT alpha) × B.", "", "| alpha · foreground colours | error ↓ |",
+                  "|---|---|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in decon["error"].items()]
+        lines += ["", "Cost at the set's size: " + ", ".join(
+            f"{k} {v:.0f} ms" for k, v in decon["ms"].items()), ""]
+    if cost:
+        lines += ["## Cost at 12 MP (4000×3000), ms, best of warm runs", "",
+                  "| config | total | infer | mask | refine | other |", "|---|---|---|---|---|---|"]
+        for label, t in cost.items():
+            other = t["total"] - t.get("infer", 0) - t.get("mask", 0) - t.get("refine", 0)
+            lines.append(f"| {label} | {t['total']:.0f} | {t.get('infer', 0):.0f} | "
+                         f"{t.get('mask', 0):.0f} | {t.get('refine', 0):.0f} | {other:.0f} |")
+        lines.append("")
+    if raw and steps:
+        default = next(r for r in steps if "balanced" in r["config"])
+        lines += ["## Targets (issue 3), default pipeline = preset balanced", "",
+                  *targets(raw, default, decon), ""]
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "quality.md").write_text("\n".join(lines))
+    (docs / "quality.json").write_text(json.dumps(numbers, indent=1, default=str))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
