@@ -235,13 +235,15 @@ def stage_costs(image: Path, configs: dict[str, dict[str, Any]], repeat: int
 
 
 def hair_picture(data: Path, out: Path, model: str) -> Path:
-    """Raw model (bilinear mask, photo colours) vs the balanced preset, GT04's fur over
-    magenta, side by side with labels; a PNG under 400 KB."""
+    """GT04's pink hair: the raw model (bilinear mask, photo colours) | the balanced preset |
+    the ground truth, over magenta (top row) and as alpha (bottom row), labelled; a PNG."""
     from PIL import Image, ImageDraw
 
     from alphacut.api import Remover
 
-    src = data / "alphamatting_train_lowres" / "images" / "GT04.png"
+    name = "GT04"
+    src = data / "alphamatting_train_lowres" / "images" / f"{name}.png"
+    truth = np.asarray(Image.open(src.parents[1] / "masks" / f"{name}.png").convert("L"))
     remover = Remover(model=model)
     raw = remover.remove(src, **RAW)
     refined = remover.remove(src, preset="balanced")
@@ -251,17 +253,32 @@ def hair_picture(data: Path, out: Path, model: str) -> Path:
         a = alpha[..., None]
         return np.clip(a * fg + (1.0 - a) * magenta + 0.5, 0, 255).astype(np.uint8)
 
-    y0, y1, x0, x1 = 0, 300, 330, 800  # the bear's furry head and shoulder
-    left = over(raw.image.astype(np.float64), raw.alpha)[y0:y1, x0:x1]
-    right = over(refined.foreground.astype(np.float64), refined.alpha)[y0:y1, x0:x1]
-    gap = np.full((left.shape[0], 8, 3), 255, np.uint8)
-    canvas = Image.fromarray(np.hstack([left, gap, right]))
-    draw = ImageDraw.Draw(canvas)
-    for x, text in ((6, f"raw {model} (bilinear)"), (left.shape[1] + 14, "alphacut balanced")):
-        draw.rectangle((x - 2, 4, x + 7 * len(text) + 4, 20), fill=(0, 0, 0))
-        draw.text((x + 1, 6), text, fill=(255, 255, 255))
+    def grey(alpha: np.ndarray) -> np.ndarray:
+        return np.repeat(np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, 2)
+
+    photo = raw.image.astype(np.float64)
+    panels = [  # (label, composite, alpha)
+        (f"raw {model}, bilinear", over(photo, raw.alpha), grey(raw.alpha)),
+        ("alphacut balanced", over(refined.foreground.astype(np.float64), refined.alpha),
+         grey(refined.alpha)),
+        ("ground truth", over(photo, truth / 255.0), grey(truth / 255.0)),
+    ]
+    y0, y1, x0, x1 = 0, 260, 110, 510  # the pink-haired troll's hair
+    gap = 6
+    h, w = y1 - y0, x1 - x0
+    canvas = np.full((2 * h + gap, len(panels) * (w + gap) - gap, 3), 255, np.uint8)
+    for i, (_, composite, alpha) in enumerate(panels):
+        x = i * (w + gap)
+        canvas[:h, x:x + w] = composite[y0:y1, x0:x1]
+        canvas[h + gap:, x:x + w] = alpha[y0:y1, x0:x1]
+    image = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(image)
+    for i, (label, _, _) in enumerate(panels):
+        x = i * (w + gap) + 6
+        draw.rectangle((x - 2, 4, x + 6 * len(label) + 6, 20), fill=(0, 0, 0))
+        draw.text((x + 1, 6), label, fill=(255, 255, 255))
     out.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(out, optimize=True)
+    image.save(out, optimize=True)
     return out
 
 

@@ -119,7 +119,7 @@ def test_models_lists_licence_cache_and_default(server_url) -> None:
 def test_healthz(server_url) -> None:
     body = httpx.get(f"{server_url}/healthz").json()
     assert body["status"] == "ok"
-    assert body["models_loaded"] == ["u2netp"]
+    assert "u2netp" in body["models_loaded"]  # sessions are per process: others may be too
     assert body["concurrency"] == 1
 
 

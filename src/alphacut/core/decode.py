@@ -86,6 +86,10 @@ def decode(
     with im:
         if im.format == "PNG":
             _check_png_crcs(data, label)
+        if im.format == "JPEG" and im.mode == "RGB":
+            fast = _decode_jpeg(im, data, max_pixels, label)
+            if fast is not None:
+                return fast
         return _decode_pil(im, max_pixels, label)
 
 
@@ -285,15 +289,82 @@ def _decode_pil(im: Image.Image, max_pixels: int, label: str) -> Decoded:
     return Decoded(rgb=rgb, alpha=alpha, meta=meta)
 
 
-def _orient(im: Image.Image) -> tuple[Image.Image, bool]:
-    """Apply the EXIF orientation; return the image and whether it changed."""
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (1..8); 1 when absent, invalid or unreadable."""
     try:
         orientation = im.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:  # a broken EXIF block must not make a readable image unreadable
-        return im, False
-    if orientation not in range(2, 9):
+        return 1
+    return orientation if orientation in range(2, 9) else 1
+
+
+def _orient(im: Image.Image) -> tuple[Image.Image, bool]:
+    """Apply the EXIF orientation; return the image and whether it changed."""
+    if _orientation(im) == 1:
         return im, False
     return ImageOps.exif_transpose(im), True
+
+
+# --- fast path: baseline/progressive 8-bit colour JPEG ----------------------------------------
+
+_JPEG_EOI = b"\xff\xd9"
+
+
+def _decode_jpeg(im: Image.Image, data: bytes, max_pixels: int, label: str) -> Decoded | None:
+    """Decode a colour JPEG's pixels with OpenCV straight into a numpy array; None to fall
+    back to PIL.
+
+    PIL has already read the header (size, ICC profile, EXIF). OpenCV's libjpeg-turbo gives
+    the same pixels as PIL's (both use the accurate integer IDCT and fancy upsampling) in one
+    pass into a writeable array, where PIL's ``load`` + ``np.array`` costs a second, copying
+    pass (12 MP: 124 -> 57 ms). Only files that end with the end-of-image marker take this
+    path: libjpeg pads a truncated file with grey where PIL raises, so those go to PIL, which
+    reports them (as do files with trailing data after the image, and anything OpenCV
+    cannot read).
+    """
+    if not data.endswith(_JPEG_EOI):
+        return None
+    _check_pixels(im.size, max_pixels, label)
+    import cv2
+
+    flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+    try:
+        rgb = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    except cv2.error:
+        return None
+    if rgb is None or rgb.shape != (im.height, im.width, 3) or rgb.dtype != np.uint8:
+        return None
+    orientation = _orientation(im)
+    rgb = _apply_orientation(rgb, orientation)
+    icc = im.info.get("icc_profile") or None
+    if icc is not None and _icc_colour_space(icc) != b"RGB ":
+        icc = None
+    height, width = rgb.shape[:2]
+    meta = ImageMeta(width=width, height=height, source_format=im.format, source_mode=im.mode,
+                     icc_profile=icc, exif_rotated=orientation != 1, frames=1)
+    return Decoded(rgb=rgb, alpha=None, meta=meta)
+
+
+def _apply_orientation(rgb: RGB, orientation: int) -> RGB:
+    """``uint8 (H, W, 3)`` as displayed for EXIF ``orientation`` 1..8 (as ``exif_transpose``);
+    C-contiguous."""
+    import cv2
+
+    if orientation == 1:
+        return rgb
+    if orientation == 2:
+        return cv2.flip(rgb, 1)
+    if orientation == 3:
+        return cv2.rotate(rgb, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(rgb, 0)
+    if orientation == 5:
+        return cv2.transpose(rgb)
+    if orientation == 6:
+        return cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return cv2.flip(cv2.transpose(rgb), -1)
+    return cv2.rotate(rgb, cv2.ROTATE_90_COUNTERCLOCKWISE)
 
 
 def _to_arrays(

