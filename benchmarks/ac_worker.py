@@ -66,7 +66,8 @@ def _batch(task: dict[str, Any]) -> dict[str, Any]:
     jobs = [Job(Path(p), Path(Path(p).name)) for p in task["images"]]
     # what `alphacut remove` does for a batch: images in flight and threads per run by default
     workers, threads = choose_workers(len(jobs))
-    remover = Remover(model=task["model"], threads=threads)
+    preset = {"preset": task["preset"]} if task.get("preset", "default") != "default" else {}
+    remover = Remover(model=task["model"], threads=threads, **preset)
     steps = remover_steps(remover, lambda job: out_dir / f"{job.source.stem}.png")
     run_pipeline(jobs[:workers + 1], steps, workers=workers)  # warm-up, as for rembg
     # the ceiling is one image at a time on the default (all cores) session; sampled before

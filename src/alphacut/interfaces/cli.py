@@ -51,7 +51,9 @@ def _add_remove(sub: Any) -> None:
     p.add_argument("-m", "--model", help="model name or a spec file for your own .onnx "
                    "(see 'alphacut models list'; default: the registry default)")
     p.add_argument("--preset", choices=["fast", "balanced", "best"],
-                   help="quality preset (refinement steps); default: balanced")
+                   help="quality preset: fast (model only), balanced (default: band "
+                   "matting, clean edge colours), best (balanced + a second model fused in; for "
+                   "u2net that is isnet-general, AGPL-3.0)")
     p.add_argument("--mask", action="store_true", help="write the alpha mask only")
     p.add_argument("--bg", metavar="COLOR|IMAGE",
                    help="put the subject over a colour (white, #rrggbb, r,g,b) or an image")
