@@ -12,8 +12,9 @@ model's soft mask::
 touch the band, at a bounded working resolution (``max_side``), with numpy and scipy alone (no
 numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned conjugate
 gradient steps started from the soft mask. Large images are solved at the working resolution
-and brought back with the same edge-aware (guided) upsampling as the mask, then pasted only
-where the band was.
+and the whole working-size matte is brought back with edge-aware (guided) upsampling against
+the full-resolution photo (sure regions stay 0 or 1 except within the filter's few pixels of
+the band; pasting the band alone was not tried).
 """
 
 from __future__ import annotations
