@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from alphacut.errors import InvalidOption
+from alphacut.formats import DEFAULT_MAX_PIXELS
+from alphacut.formats import OUTPUT_FORMATS as FORMATS
 from alphacut.models.registry import DEFAULT_MODEL
 
 OutputFormat = Literal["png", "webp", "tiff", "jpeg"]
-FORMATS: tuple[str, ...] = ("png", "webp", "tiff", "jpeg")
 UPSAMPLERS: tuple[str, ...] = ("guided", "bilinear")
 PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
-DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any camera, below a decompression bomb
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,12 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from alphacut.errors import ImageTooLarge, InvalidImage, UnsupportedImage
+from alphacut.formats import DEFAULT_MAX_PIXELS
 from alphacut.types import RGB, Alpha, Decoded, ImageMeta
 
 Source = Union[
     str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO, Image.Image, np.ndarray
 ]
-
-DEFAULT_MAX_PIXELS = 100_000_000
 
 _ORIENTATION_TAG = 0x0112
 # Modes whose samples are wider than 8 bits; PIL's convert() clips these instead of scaling.

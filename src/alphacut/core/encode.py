@@ -31,19 +31,13 @@ import numpy.typing as npt
 from PIL import Image
 
 from alphacut.errors import InvalidImage, InvalidOption, OutputError
+from alphacut.formats import ALIASES as _ALIASES
+from alphacut.formats import BY_NAME, OUTPUT_FORMATS, OUTPUT_SUFFIXES, extension
 
-FORMATS = ("png", "webp", "tiff", "jpeg")
-EXTENSIONS: dict[str, str] = {"png": ".png", "webp": ".webp", "tiff": ".tiff", "jpeg": ".jpg"}
-_SUFFIX_FORMATS = {
-    ".png": "png",
-    ".webp": "webp",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-}
-_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
-_MAX_SIDE = {"webp": 16383, "jpeg": 65535}
+FORMATS = OUTPUT_FORMATS
+EXTENSIONS: dict[str, str] = {name: extension(name) for name in OUTPUT_FORMATS}
+_SUFFIX_FORMATS = OUTPUT_SUFFIXES
+_MAX_SIDE = {f.name: f.max_side for f in BY_NAME.values() if f.max_side}
 
 
 def encode(

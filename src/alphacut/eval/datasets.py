@@ -24,10 +24,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.formats import INPUT_SUFFIXES
+
 Kind = Literal["mask", "matte"]
 IGNORE_VALUE = 128
 TRIMAP_LEVELS = (0, 128, 255)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = tuple(sorted(INPUT_SUFFIXES))  # the order images are looked for
 _PROBE = 3  # masks inspected to decide the kind
 
 

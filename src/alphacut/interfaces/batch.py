@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alphacut.errors import AlphacutError, InvalidImage, OutputError
+from alphacut.formats import INPUT_SUFFIXES as IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
     from alphacut.api import Remover
     from alphacut.types import Decoded
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".heic",
-                  ".heif", ".avif", ".jfif", ".jpe"}
 TEMPLATE_FIELDS = ("stem", "name", "ext", "parent", "model", "relparent")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from alphacut.config import Config
 from alphacut.errors import InvalidOption, OutputError
+from alphacut.formats import OUTPUT_SUFFIXES
 from alphacut.interfaces.batch import (
     Job,
     Outcome,
@@ -20,7 +21,6 @@ from alphacut.interfaces.batch import (
 )
 
 DEFAULT_OUT_DIR = "alphacut-out"
-IMAGE_OUTPUT_SUFFIXES = (".png", ".webp", ".tif", ".tiff", ".jpg", ".jpeg")
 
 
 def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
@@ -42,7 +42,7 @@ def single_file_target(args: argparse.Namespace) -> Path | None:
     if source.is_dir() or any(ch in args.inputs[0] for ch in "*?["):
         return None
     target = Path(out)
-    is_file = target.suffix.lower() in IMAGE_OUTPUT_SUFFIXES and not target.is_dir()
+    is_file = target.suffix.lower() in OUTPUT_SUFFIXES and not target.is_dir()
     return target if is_file else None
 
 

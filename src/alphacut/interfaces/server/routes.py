@@ -18,6 +18,7 @@ from alphacut.api import Remover
 from alphacut.config import Config
 from alphacut.core import pipeline
 from alphacut.errors import ImageTooLarge, InvalidOption
+from alphacut.formats import mime_type
 from alphacut.interfaces.server import options as opts
 from alphacut.interfaces.server.app import STATIC_DIR, ServerState
 from alphacut.interfaces.server.upload import Upload, read_upload
@@ -25,8 +26,6 @@ from alphacut.models.registry import get_spec
 
 router = APIRouter()
 
-MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpeg": "image/jpeg",
-               "tiff": "image/tiff"}
 MAX_MASK_SIDE = 65535
 _IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}, "image/tiff": {}},
@@ -63,7 +62,7 @@ async def remove_background(request: Request) -> Response:
     _check_background_upload(upload, options, config)
     (data, timings), waited = await state.limiter.run(_remove_job, remover, upload, options,
                                                       config)
-    return _image_response(state, data, MEDIA_TYPES[config.output.format], timings, waited,
+    return _image_response(state, data, mime_type(config.output.format), timings, waited,
                            remover.spec.name)
 
 
