@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alphacut.core.refine.ensemble import fuse_logits, partners
+from alphacut.core.fusion import fuse_logits, partners
 from helpers import PETS, iou_outside_band, truth_for
 
 

@@ -14,9 +14,9 @@ from alphacut.interfaces.batch import (
     Job,
     Outcome,
     choose_workers,
+    engine_steps,
     expand_inputs,
     output_path,
-    remover_steps,
     run_pipeline,
 )
 
@@ -136,7 +136,7 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
             advance(outcome.job.source.name)
 
         # decoding and encoding overlap the model; ``workers`` images infer at once (batch.py)
-        outcomes = run_pipeline(jobs, remover_steps(remover, checked), workers=workers,
+        outcomes = run_pipeline(jobs, engine_steps(remover, checked), workers=workers,
                                 on_done=done)
     return _summarise(outcomes, failures, args.quiet)
 
