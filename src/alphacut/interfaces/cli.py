@@ -13,6 +13,7 @@ from typing import Any
 
 from alphacut import __version__
 from alphacut.errors import AlphacutError
+from alphacut.interfaces import cli_video
 
 EPILOG = """examples:
   alphacut remove photo.jpg -o cutout.png
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_remove(sub)
     _add_models(sub)
     _add_eval(sub)
+    cli_video.add_parser(sub)
     _add_serve(sub)
     _add_bench(sub)
     return parser

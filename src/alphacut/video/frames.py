@@ -1,100 +1,71 @@
-"""The video path's only door into the image engine: prepare, infer and finish one frame.
+"""The video path's only door into the image engine (``alphacut.engine.Engine``).
 
-Until ``alphacut.engine`` lands this wraps ``alphacut.api.Remover`` and ``core.pipeline``;
-``soft_filter`` (the temporal smoother) runs on the model's full-resolution soft mask before
-refinement, exactly where the engine's ``finish(..., soft_filter=)`` hook will call it.
+One ``FrameEngine`` per clip: it holds the engine and, for a recurrent model (rvm), the
+state carried from frame to frame. ``infer`` must be called in display order (the runner's
+single model thread does that); ``prepare``/``finish``/``compose`` hold no shared state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from alphacut.config import Config
+from alphacut.engine import Engine, Inferred, Prepared
+from alphacut.engine.stages import SoftFilter
 from alphacut.types import RGB, Decoded, ImageMeta, Result
-
-SoftFilter = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-@dataclass
-class Prepared:
-    """One frame ready for the model: the decoded frame, its tensor, its stage timings."""
-
-    decoded: Decoded
-    tensor: np.ndarray
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class FrameEngine:
-    """Runs one model over frames; ``infer`` holds the only session call (one thread)."""
+    """Runs one configuration's stages over the frames of one clip."""
 
     def __init__(self, config: Config) -> None:
-        from alphacut.api import Remover
-
-        self.config = config
-        self.remover = Remover(config)
-        self._background: RGB | None = None
+        self.engine = Engine(config)
+        self.config = self.engine.config
+        self.recurrent = bool(self.engine.spec.recurrent)
+        self.state = self.engine.new_state() if self.recurrent else None
 
     @property
     def model(self) -> str:
-        return self.config.model
+        return self.engine.spec.name
 
     def load(self) -> None:
-        """Load (and fetch) the model's session now rather than on the first frame."""
-        _ = self.remover.session
+        """Load (and fetch) the sessions now rather than on the first frame."""
+        self.engine.load()
 
     def prepare(self, rgb: RGB) -> Prepared:
-        """RGB ``uint8 (H, W, 3)`` -> the model's input tensor (no session needed)."""
-        from alphacut.core import pipeline
-
+        """RGB ``uint8 (H, W, 3)`` -> every pass's input tensor (no session needed)."""
         height, width = rgb.shape[:2]
-        decoded = Decoded(rgb=rgb, alpha=None, meta=ImageMeta(width=width, height=height,
-                                                             source_format="video"))
-        timings: dict[str, float] = {}
-        return Prepared(decoded, pipeline.prepare(decoded, self.remover.spec, timings), timings)
+        meta = ImageMeta(width=width, height=height, source_format="video")
+        return self.engine.prepare(Decoded(rgb=rgb, alpha=None, meta=meta))
 
-    def infer(self, item: Prepared) -> np.ndarray:
-        """The model's soft mask at its own size, ``float32 (h, w)`` in [0, 1]."""
-        from alphacut.core import pipeline
-        from alphacut.core.infer import predict
+    def infer(self, item: Prepared) -> Inferred:
+        """The model passes for one frame (a recurrent model's state moves on by one)."""
+        (inferred,) = self.engine.infer([item], state=self.state)
+        return inferred
 
-        return pipeline.run_timed(item.timings, "infer", predict, self.remover.session,
-                                  item.tensor)
-
-    def finish(self, item: Prepared, small: np.ndarray,
+    def finish(self, item: Prepared, inferred: Inferred,
                soft_filter: SoftFilter | None = None) -> Result:
-        """Model mask -> Result at full resolution; ``soft_filter(soft, rgb)`` runs on the
-        soft mask ``float32 (H, W)`` before refinement."""
-        from alphacut.core import mask, pipeline
-
-        rgb, refine, timings = item.decoded.rgb, self.config.refine, item.timings
-        soft = pipeline.run_timed(timings, "mask", mask.to_full_resolution, small, rgb,
-                                  method=refine.upsample, radius=refine.guided_radius,
-                                  eps=refine.guided_eps)
-        if soft_filter is not None:
-            soft = pipeline.run_timed(timings, "temporal", soft_filter, soft, rgb)
-        with pipeline.timed(timings, "refine"):
-            alpha, foreground = pipeline.refine_matte(rgb, soft, refine,
-                                                      session=self.remover.session)
-        return Result(image=rgb, mask=soft, alpha=alpha, foreground=foreground,
-                      meta=item.decoded.meta, model=self.model, timings=timings)
+        """Model masks -> Result at full resolution; ``soft_filter(soft, rgb)`` runs on the
+        soft mask ``float32 (H, W)`` between the mask and refine stages."""
+        return self.engine.finish(item, inferred, soft_filter=soft_filter)
 
     def compose(self, result: Result, background: RGB | None = None) -> np.ndarray:
         """Result -> pixels: grey ``(H, W)`` matte, ``(H, W, 3)`` over a background, or the
-        ``(H, W, 4)`` cut-out (as the config's output options say)."""
-        from alphacut.core import pipeline
+        ``(H, W, 4)`` cut-out, as the config's output options say. ``background``: this
+        frame's background picture (a background video), else the config's own."""
+        from alphacut.engine import stages
 
-        return pipeline.run_timed(result.timings, "composite", pipeline.compose, result,
-                                  self.config.output, background)
+        bg = background if background is not None else self.engine.background(self.config)
+        return stages.run_timed(result.timings, "composite", stages.compose, result,
+                                self.config.output, bg)
 
     def background_image(self) -> RGB | None:
-        """The ``--bg IMAGE`` picture, decoded once."""
-        return self.remover._background(self.config)
+        """The ``--bg IMAGE`` picture, decoded once (None without one)."""
+        return self.engine.background(self.config)
 
 
 def engine_for(config: Config) -> Any:
-    """The frame engine for ``config`` (one place to switch to ``alphacut.engine``)."""
+    """The frame engine for ``config``."""
     return FrameEngine(config)

@@ -1,0 +1,151 @@
+"""``alphacut video``: remove the background of clips (argv -> ``alphacut.video.remove_video``).
+
+Light at import (argparse only); PyAV, numpy and the model load when a clip is processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alphacut.errors import AlphacutError, InvalidOption
+
+EPILOG = """examples:
+  alphacut video clip.mp4 -o cutout.webm                 # VP9 with alpha, plays in browsers
+  alphacut video clip.mov -o cutout.mov                  # ProRes 4444 with alpha, for editors
+  alphacut video clip.mp4 -o frames/                     # PNG sequence (RGBA)
+  alphacut video clip.mp4 -o green.mp4 --bg '#00ff00'    # H.264 over a colour, image or video
+  alphacut video clip.mp4 -o matte.mp4 --mask            # grey matte video
+  alphacut video clip.mp4 -o loop.webp                   # animated WebP (short clips)
+  alphacut video a.mp4 b.mkv -o out/ --format webm       # several clips into a folder
+"""
+FORMATS = ("webm", "mov", "mp4", "mkv", "png", "webp", "gif")  # = alphacut.video.formats.NAMES
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "video", help="remove the background of video clips (needs alphacut[video])",
+        description="Remove the background of every frame of a clip, a GIF/WebP animation or "
+        "a folder of frames. The matte is stabilised between frames (optical flow); the sound "
+        "is kept; the output appears only when complete.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="IN", help="clip(s) or folder(s) of frames")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file (one input) or folder; a folder or a name without an "
+                   "extension with one input means a PNG sequence")
+    p.add_argument("-f", "--format", choices=FORMATS,
+                   help="output kind (default: from OUT's extension)")
+    p.add_argument("--mask", action="store_true", help="write a grey matte video")
+    p.add_argument("--bg", metavar="COLOR|IMAGE|VIDEO",
+                   help="put the subject over a colour, a picture or another clip (looped); "
+                   "needed for mp4/mkv")
+    p.add_argument("-m", "--model", help="model (see 'alphacut models list'); rvm is the "
+                   "people-video model (GPL-3.0)")
+    p.add_argument("--preset", choices=["fast", "balanced", "best"],
+                   help="quality preset (default: balanced)")
+    p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
+                   help="stabilise the matte between frames (default: on)")
+    p.add_argument("--strength", type=float, default=None, metavar="0..0.95",
+                   help="how much of the previous frame's matte to keep (default 0.6)")
+    p.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the sound (default: on)")
+    p.add_argument("--fps", type=float, help="frame rate of a folder of frames (default 25)")
+    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None,
+                   help="matting in the uncertain band")
+    p.add_argument("--decontaminate", action=argparse.BooleanOptionalAction, default=None,
+                   help="clean the old background's colour from the edges")
+    p.add_argument("--max-pixels", type=int, help="refuse frames larger than this")
+    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from alphacut.video import api
+    except ImportError as exc:
+        raise InvalidOption(f"alphacut video needs: pip install 'alphacut[video]' ({exc})") from exc
+    jobs = plan_outputs(args.inputs, args.output, args.format)
+    options = _options(args)
+    failed = 0
+    for source, target in jobs:
+        try:
+            with progress_bar(Path(source).name, enabled=not args.quiet) as progress:
+                report = api.remove_video(source, target, progress=progress, **options)
+            sound = "with sound" if report.audio else "no sound"
+            print(f"{source} -> {report.output} ({report.frames} frames, {report.fps:.1f} fps, "
+                  f"{sound})", file=sys.stderr)
+        except AlphacutError as exc:
+            print(f"alphacut: {source}: {exc}", file=sys.stderr)
+            failed = max(failed, exc.exit_code)
+            if len(jobs) == 1:
+                return exc.exit_code
+    return failed
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    temporal: Any = args.temporal
+    if args.temporal and args.strength is not None:
+        from alphacut.video.temporal import TemporalParams
+
+        if not 0.0 <= args.strength <= 0.95:
+            raise InvalidOption("--strength must be within 0..0.95")
+        temporal = TemporalParams(strength=args.strength)
+    options = {"format": args.format, "mask": args.mask, "bg": args.bg, "temporal": temporal,
+               "audio": args.audio, "overwrite": args.overwrite, "fps": args.fps,
+               "model": args.model, "preset": args.preset, "matting": args.matting,
+               "decontaminate": args.decontaminate, "max_pixels": args.max_pixels,
+               "threads": args.threads}
+    keep = {"format", "mask", "bg", "temporal", "audio", "overwrite", "fps"}
+    return {k: v for k, v in options.items() if v is not None or k in keep}
+
+
+def plan_outputs(inputs: list[str], output: str, fmt: str | None) -> list[tuple[str, str]]:
+    """(input, output) pairs: one input -> OUT itself; several -> OUT/<stem>.<ext>."""
+    if len(inputs) == 1:
+        return [(inputs[0], output)]
+    if fmt is None:
+        raise InvalidOption("several inputs go into the folder OUT: say which --format")
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidOption(f"several inputs need a folder for -o, and {output} is a file")
+    pairs = []
+    for source in inputs:
+        stem = Path(source.rstrip("/\\")).stem or "clip"
+        pairs.append((source, str(folder / stem) + ("/" if fmt == "png" else f".{fmt}")))
+    return pairs
+
+
+@contextmanager
+def progress_bar(label: str, *, enabled: bool = True
+                 ) -> Iterator[Callable[[int, int | None, float], None] | None]:
+    """A ``(done, total, fps)`` callback drawing frames, fps and ETA on stderr."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[fps]:.1f} fps"), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task(label[-40:], total=None, fps=0.0)
+
+        def update(done: int, total: int | None, fps: float) -> None:
+            progress.update(task, completed=done, total=total, fps=fps)
+
+        yield update
