@@ -1,0 +1,8 @@
+"""Video tests: clip builders live in videoclips.py beside this file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
