@@ -40,7 +40,16 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise InvalidOption(f"not a dataset folder: {', '.join(missing)}")
     out = Path(args.output)
-    results = run_eval(args.datasets, out, configs_from_args(args), limit=args.limit)
+    from alphacut.eval.video import is_video_set, run_video_eval, video_table
+
+    videos = [d for d in args.datasets if is_video_set(d)]
+    if videos:  # <seq>/frames + <seq>/masks: J, boundary F, dtSSD, per-frame vs temporal
+        print(video_table(run_video_eval(videos, out, configs_from_args(args),
+                                         limit=args.limit)))
+    if len(videos) == len(args.datasets):
+        return 0
+    results = run_eval([d for d in args.datasets if d not in videos], out,
+                       configs_from_args(args), limit=args.limit)
     from alphacut.eval.report import compare_table
 
     print(compare_table(results))
