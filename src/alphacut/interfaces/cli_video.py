@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", help="model (see 'alphacut models list'); rvm is the "
                    "people-video model (GPL-3.0)")
     p.add_argument("--preset", choices=["fast", "balanced", "best"],
-                   help="quality preset (default: balanced)")
+                   help="quality preset (default for video: fast, the model's mask smoothed "
+                   "between frames; balanced adds band matting and edge colour cleaning)")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
                    help="stabilise the matte between frames (default: on)")
     p.add_argument("--strength", type=float, default=None, metavar="0..0.95",

@@ -20,6 +20,16 @@ from alphacut.video.runner import Encoder, FrameResult, Meter, Stages
 from alphacut.video.temporal import TemporalParams
 
 ProgressFn = Callable[[int, "int | None", float], None]
+VIDEO_PRESET = "fast"
+"""The video path's default refinement: the model's mask, temporally smoothed. Band matting
+costs more per 480p frame than u2netp's forward pass and flickers (docs/video.md); ask for
+``preset="balanced"`` (or ``matting=True``) to have it."""
+
+
+def video_config(options: dict[str, Any]) -> Config:
+    """``Config`` from flat options, with ``VIDEO_PRESET`` unless a preset is given."""
+    return Config.build(**{"preset": VIDEO_PRESET, **{k: v for k, v in options.items()
+                                                       if v is not None}})
 
 
 @dataclass
@@ -45,7 +55,7 @@ def iter_video(src: str | Path, *, temporal: bool | TemporalParams = True,
     names of :class:`alphacut.config.Config`. ``compose`` also fills ``.pixels``."""
     from alphacut.video.reader import open_video
 
-    config = config or Config.build(**options)
+    config = config or video_config(options)
     with open_video(src, max_pixels=config.max_pixels,
                     fps=Fraction(fps).limit_denominator(1001) if fps else None) as reader:
         yield from _run(reader, config, temporal, compose=compose, background=background)
@@ -94,7 +104,7 @@ def remove_video(src: str | Path, dst: str | Path, *, format: str | None = None,
     fmt = format_for_output(target, format)
     background, still_bg = _split_background(bg)
     check_request(fmt, mask=mask, background=bg is not None and bg != "transparent")
-    config = Config.build(**options, mask_only=mask or None, bg=still_bg)
+    config = video_config({**options, "mask_only": mask or None, "bg": still_bg})
     with contextlib.ExitStack() as stack:
         reader = stack.enter_context(open_video(
             src, max_pixels=config.max_pixels,

@@ -156,11 +156,14 @@ class Meter:
                  progress: Callable[[int, int | None, float], None] | None) -> None:
         self.total, self.progress = total, progress
         self.start = time.perf_counter()
+        self.first: float | None = None  # when the first frame came out (pipeline full)
         self.done = 0
         self.stage_seconds: dict[str, float] = {}
 
     def tick(self, result: Result) -> None:
         self.done += 1
+        if self.first is None:
+            self.first = time.perf_counter()
         for stage, seconds in result.timings.items():
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
         if self.progress is not None:
@@ -172,5 +175,9 @@ class Meter:
 
     @property
     def fps(self) -> float:
+        """Steady frames per second: frames after the first over the time since it came
+        out (model loading and the pipeline's fill are left out); whole-run rate before."""
+        if self.first is not None and self.done > 1:
+            return (self.done - 1) / max(time.perf_counter() - self.first, 1e-9)
         elapsed = self.seconds
         return self.done / elapsed if elapsed > 0 else 0.0

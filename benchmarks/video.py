@@ -1,0 +1,209 @@
+"""Video benchmark: throughput against the model's own frame rate, fps per model at 480p and
+1080p, the people path at 640x360, peak RSS over clip length, and DAVIS J/F/dtSSD.
+
+    python benchmarks/video.py [--sections forward,pipeline,people,rss,davis] [--out DIR]
+
+Clips are built from ../shared/evaldata/davis2016 frames (H.264 MP4 with an AAC tone), so
+decode and encode are in every pipeline figure. Everything in one run, side by side: the
+machine's other load moves all figures together, the ratios are what to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "video"))
+
+DAVIS = ROOT.parent / "shared" / "evaldata" / "davis2016"
+MODELS = ("u2netp", "u2net", "modnet", "rvm")
+
+
+def davis_frames(name: str, count: int, size: tuple[int, int] | None = None) -> list[Any]:
+    """``count`` frames of a DAVIS sequence (looped), resized to ``size`` (w, h) if given."""
+    import cv2
+    from PIL import Image
+
+    files = sorted((DAVIS / name / "frames").glob("*.jpg"))
+    frames = []
+    for i in range(count):
+        rgb = np.asarray(Image.open(files[i % len(files)]).convert("RGB"))
+        frames.append(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if size else rgb)
+    return frames
+
+
+def make_clip(folder: Path, name: str, seq: str, count: int,
+              size: tuple[int, int] | None = None) -> Path:
+    from videoclips import write_clip
+
+    path = folder / f"{name}.mp4"
+    if not path.exists():
+        write_clip(path, davis_frames(seq, count, size))
+    return path
+
+
+def register_variants() -> None:
+    """Faster people-path variants (benchmark only): RVM with a smaller downsample ratio,
+    MODNet at a smaller input."""
+    from alphacut.models import registry
+
+    rvm, modnet = registry.get_spec("rvm"), registry.get_spec("modnet")
+    registry._SPECS["rvm-256"] = dataclasses.replace(rvm, name="rvm-256", ratio_side=256)
+    registry._SPECS["rvm-160"] = dataclasses.replace(rvm, name="rvm-160", ratio_side=160)
+    registry._SPECS["modnet-256"] = dataclasses.replace(modnet, name="modnet-256",
+                                                        input_size=(256, 256))
+
+
+def forward_seconds(model: str, rgb: Any, repeats: int = 6) -> float:
+    """Median seconds of the model's forward pass alone on one frame (all cores)."""
+    from alphacut.video.api import video_config
+    from alphacut.video.frames import FrameEngine
+
+    engine = FrameEngine(video_config({"model": model}))
+    engine.load()
+    item = engine.prepare(rgb)
+    engine.infer(item)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine.infer(item)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def pipeline(model: str, clip: Path, out: Path, **options: Any) -> dict[str, Any]:
+    from alphacut.video import remove_video
+
+    report = remove_video(clip, out, model=model, overwrite=True, **options)
+    return {"fps": report.fps, "frames": report.frames, "seconds": report.seconds,
+            "stages": report.stage_seconds}
+
+
+def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
+                             ) -> list[dict[str, Any]]:
+    rows = []
+    for label, size in (("480p", None), ("1080p", (1920, 1080))):
+        clip = make_clip(work, f"dog-{label}-{frames}", "dog", frames, size)
+        rgb = davis_frames("dog", 1, size)[0]
+        for model in models:
+            fwd = forward_seconds(model, rgb)
+            run = pipeline(model, clip, work / f"out-{model}-{label}.webm")
+            rows.append({"model": model, "size": label, "forward_s": fwd,
+                         "model_fps": 1 / fwd, "pipeline_fps": run["fps"],
+                         "ratio": run["fps"] * fwd, "stages": run["stages"]})
+            print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def section_presets(work: Path, frames: int) -> list[dict[str, Any]]:
+    """u2netp at 480p: each preset and temporal on/off, webm out, side by side."""
+    clip = make_clip(work, f"dog-480p-{frames}", "dog", frames)
+    rgb = davis_frames("dog", 1)[0]
+    fwd = forward_seconds("u2netp", rgb)
+    rows = []
+    for preset, temporal in (("fast", True), ("fast", False), ("balanced", True)):
+        run = pipeline("u2netp", clip, work / "presets.webm", preset=preset, temporal=temporal)
+        rows.append({"preset": preset, "temporal": temporal, "model_fps": 1 / fwd,
+                     "pipeline_fps": run["fps"], "ratio": run["fps"] * fwd,
+                     "stages": run["stages"]})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def section_people(work: Path, frames: int) -> list[dict[str, Any]]:
+    register_variants()
+    clip = make_clip(work, f"dance-360p-{frames}", "dance-twirl", frames, (640, 360))
+    rgb = davis_frames("dance-twirl", 1, (640, 360))[0]
+    rows = []
+    for model in ("rvm", "rvm-256", "rvm-160", "modnet", "modnet-256"):
+        fwd = forward_seconds(model, rgb)
+        run = pipeline(model, clip, work / f"people-{model}.webm")
+        rows.append({"model": model, "size": "640x360", "model_fps": 1 / fwd,
+                     "pipeline_fps": run["fps"], "stages": run["stages"]})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+RSS_SCRIPT = """
+import resource, sys
+sys.path.insert(0, {src!r})
+from alphacut.video import remove_video
+report = remove_video({clip!r}, {out!r}, model="u2netp", overwrite=True)
+print(report.frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def section_rss(work: Path, fps: int) -> list[dict[str, Any]]:
+    """Peak RSS of a whole run in a fresh process, a 10 s and a 60 s clip (854x480)."""
+    from videoclips import write_clip
+
+    rows = []
+    for seconds in (10, 60):
+        clip = work / f"rss-{seconds}s.mp4"
+        if not clip.exists():
+            write_clip(clip, davis_frames("dog", seconds * fps), fps=fps)
+        code = RSS_SCRIPT.format(src=str(ROOT / "src"), clip=str(clip),
+                                 out=str(work / f"rss-{seconds}.webm"))
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.split()
+        rows.append({"clip_seconds": seconds, "fps": fps, "frames": int(out[0]),
+                     "peak_rss_mb": int(out[1]) / 1024})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def section_davis(out: Path, limit: int | None) -> list[dict[str, Any]]:
+    from alphacut.eval.video import run_video_eval
+
+    return run_video_eval([DAVIS], out, {"u2netp": {"model": "u2netp"}}, limit=limit)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="forward,presets,people,rss,davis")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--frames", type=int, default=48, help="frames per throughput clip")
+    parser.add_argument("--rss-fps", type=int, default=6, help="frame rate of the RSS clips")
+    parser.add_argument("--limit", type=int, default=None, help="DAVIS frames per sequence")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "video"))
+    args = parser.parse_args()
+    if not DAVIS.is_dir():
+        print(f"needs {DAVIS}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = args.sections.split(",")
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="alphacut-video-bench-") as tmp:
+        work = Path(tmp)
+        if "forward" in sections:
+            results["forward"] = section_forward_pipeline(work, tuple(args.models.split(",")),
+                                                          args.frames)
+        if "presets" in sections:
+            results["presets"] = section_presets(work, args.frames)
+        if "people" in sections:
+            results["people"] = section_people(work, args.frames)
+        if "rss" in sections:
+            results["rss"] = section_rss(work, args.rss_fps)
+        if "davis" in sections:
+            results["davis"] = section_davis(out, args.limit)
+    stamp = "-".join(sections)
+    (out / f"video-{stamp}.json").write_text(json.dumps(results, indent=2))
+    print(f"wrote {out / f'video-{stamp}.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
