@@ -170,6 +170,57 @@ def section_davis(out: Path, limit: int | None) -> list[dict[str, Any]]:
     return run_video_eval([DAVIS], out, {"u2netp": {"model": "u2netp"}}, limit=limit)
 
 
+def section_strip(path: Path, seq: str = "blackswan", start: int = 20, count: int = 5,
+                  width: int = 240) -> Path:
+    """docs/img/video-strip.png: frames, the matte frame by frame and stabilised, and how
+    much each matte changed since the previous frame (bright: flicker)."""
+    import cv2
+    from PIL import Image, ImageDraw
+
+    from alphacut.video import iter_video
+
+    mattes: dict[bool, list[Any]] = {}
+    frames: list[Any] = []
+    for temporal in (False, True):
+        mattes[temporal] = []
+        for item in iter_video(DAVIS / seq / "frames", temporal=temporal, model="u2netp"):
+            if item.frame.index >= start - 1:
+                mattes[temporal].append(item.result.alpha)
+                if not temporal:
+                    frames.append(item.frame.rgb)
+            if item.frame.index >= start + count - 1:
+                break
+    height = round(width * frames[0].shape[0] / frames[0].shape[1])
+
+    def tile(a: Any) -> Any:
+        a = a if a.dtype == np.uint8 else np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
+        a = a if a.ndim == 3 else np.dstack([a] * 3)
+        return cv2.resize(a, (width, height), interpolation=cv2.INTER_AREA)
+
+    def change(ms: list[Any], i: int) -> Any:
+        diff = np.clip(np.abs(ms[i] - ms[i - 1]) * 4, 0, 1)  # x4 so small flicker shows
+        return cv2.applyColorMap((diff * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
+
+    rows = [("frame", [tile(f) for f in frames[1:]]),
+            ("matte, frame by frame", [tile(m) for m in mattes[False][1:]]),
+            ("matte, stabilised", [tile(m) for m in mattes[True][1:]]),
+            ("change, frame by frame (x4)",
+             [tile(change(mattes[False], i)) for i in range(1, count + 1)]),
+            ("change, stabilised (x4)",
+             [tile(change(mattes[True], i)) for i in range(1, count + 1)])]
+    label_h = 18
+    canvas = Image.new("RGB", (width * count, (height + label_h) * len(rows)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for r, (label, tiles) in enumerate(rows):
+        y = r * (height + label_h)
+        draw.text((4, y + 3), label, fill="black")
+        for c, t in enumerate(tiles):
+            canvas.paste(Image.fromarray(t), (c * width, y + label_h))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path, optimize=True)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default="forward,presets,people,rss,davis")
@@ -199,6 +250,8 @@ def main() -> int:
             results["rss"] = section_rss(work, args.rss_fps)
         if "davis" in sections:
             results["davis"] = section_davis(out, args.limit)
+        if "strip" in sections:
+            results["strip"] = str(section_strip(ROOT / "docs" / "img" / "video-strip.png"))
     stamp = "-".join(sections)
     (out / f"video-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / f'video-{stamp}.json'}")

@@ -51,7 +51,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
                    help="stabilise the matte between frames (default: on)")
     p.add_argument("--strength", type=float, default=None, metavar="0..0.95",
-                   help="how much of the previous frame's matte to keep (default 0.6)")
+                   help="how much of the previous frame's matte to keep (default 0.85)")
     p.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                    help="keep the sound (default: on)")
     p.add_argument("--fps", type=float, help="frame rate of a folder of frames (default 25)")

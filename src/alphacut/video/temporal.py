@@ -27,8 +27,8 @@ class TemporalParams:
     ``cut``: fraction of mismatching pixels that counts as a scene cut."""
 
     flow_side: int = 320
-    strength: float = 0.6
-    sigma: float = 10.0
+    strength: float = 0.85
+    sigma: float = 20.0
     cut: float = 0.5
 
 
