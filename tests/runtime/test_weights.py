@@ -22,7 +22,8 @@ import pytest
 from alphacut.errors import OfflineError, WeightsError
 from alphacut.models.spec import ModelSpec, Source
 from alphacut.runtime import weights
-from alphacut.runtime.weights import cache_dir, cached_path, ensure_weights, pull
+from alphacut.runtime.weights import cache_dir, cached_path, ensure_weights
+from alphacut.runtime.weights import http as weights_http
 
 PAYLOAD = bytes((i * 7 + i // 256) % 256 for i in range(300_000))
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -101,7 +102,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
     ):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(weights, "_BACKOFF_S", 0.0)
+    monkeypatch.setattr(weights_http, "BACKOFF_S", 0.0)
 
 
 def make_spec(*sources: Source, sha256: str | None = PAYLOAD_SHA) -> ModelSpec:
@@ -213,7 +214,6 @@ def test_good_file_is_fetched_verified_cached_and_not_fetched_again(server: Fake
     assert "fake" in calls[-1][0]
     assert cached_path(spec) == path
     assert ensure_weights(spec) == path
-    assert pull(spec) == path
     assert server.total_hits == 1
 
 
@@ -306,8 +306,6 @@ def test_offline_with_missing_file_names_the_path_and_never_connects(
     assert f"{server.url}/model.onnx" in message
     assert "alphacut models pull fake" in message
     assert "ALPHACUT_OFFLINE" in message
-    with pytest.raises(OfflineError):
-        pull(spec)
     monkeypatch.delenv("ALPHACUT_OFFLINE")
     with pytest.raises(OfflineError):
         ensure_weights(spec, offline=True)
