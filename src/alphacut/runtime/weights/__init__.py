@@ -3,7 +3,8 @@
 Modules, one job each: ``cache`` (folder, names, temp files, atomic install, sweep, sha256),
 ``registries`` (where PyPI/npm/HF are, from env and config files), ``http`` (open, stream,
 retry), one fetcher per source kind (``fetch_url``, ``fetch_pypi``, ``fetch_npm``,
-``fetch_hf``) chosen by ``download.FETCHERS``, and ``ensure`` (the entry point).
+``fetch_hf``) chosen by ``download.FETCHERS``, ``verify`` (a cached file's sha256 once per
+change of the file, kept in a stamp) and ``ensure`` (the entry point).
 Nothing here touches the network at import time.
 """
 
