@@ -159,14 +159,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from alphacut.interfaces.progress import download_progress
     from alphacut.models.registry import get_spec
-    from alphacut.runtime.weights import pull
+    from alphacut.runtime.weights import ensure_weights
 
     failed = 0
     for name in args.names:
         try:
             spec = get_spec(name)
             with download_progress() as progress:
-                path = pull(spec, progress=progress)
+                path = ensure_weights(spec, progress=progress)
             print(f"{spec.name}: {path} (sha256 verified, licence {spec.license})")
         except AlphacutError as exc:
             print(f"alphacut: {name}: {exc}", file=sys.stderr)
