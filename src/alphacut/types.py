@@ -71,13 +71,13 @@ class Result:
     def rgba(self) -> RGBA:
         """The cut-out, as ``save`` writes it: clean foreground with the matte as alpha,
         colour under alpha 0 black; ``uint8 (H, W, 4)``."""
-        from alphacut.core.composite import cutout
+        from alphacut.core.cutout import cutout
 
         return cutout(self.foreground, self.alpha)
 
     @property
     def alpha_u8(self) -> npt.NDArray[np.uint8]:
         """The final matte as an 8-bit grey image, ``uint8 (H, W)`` 0..255."""
-        from alphacut.core.composite import alpha_to_u8
+        from alphacut.core.cutout import alpha_to_u8
 
         return alpha_to_u8(self.alpha)

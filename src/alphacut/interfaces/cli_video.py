@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alphacut.errors import AlphacutError, InvalidOption
+from alphacut.interfaces.cli_options import add_config_flags, config_options
 
 EPILOG = """examples:
   alphacut video clip.mp4 -o cutout.webm                 # VP9 with alpha, plays in browsers
@@ -23,6 +24,7 @@ EPILOG = """examples:
   alphacut video clip.mp4 -o loop.webp                   # animated WebP (short clips)
   alphacut video a.mp4 b.mkv -o out/ --format webm       # several clips into a folder
 """
+CONFIG_GROUPS = ("model", "refine", "limits")  # the output group is video's own, below
 FORMATS = ("webm", "mov", "mp4", "mkv", "png", "webp", "gif")  # = alphacut.video.formats.NAMES
 
 
@@ -31,7 +33,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "video", help="remove the background of video clips (needs alphacut[video])",
         description="Remove the background of every frame of a clip, a GIF/WebP animation or "
         "a folder of frames. The matte is stabilised between frames (optical flow); the sound "
-        "is kept; the output appears only when complete.", epilog=EPILOG,
+        "is kept; the output appears only when complete. Video's default preset is fast (the "
+        "model's mask, smoothed between frames); balanced adds band matting.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="IN", help="clip(s) or folder(s) of frames")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -43,11 +46,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--bg", metavar="COLOR|IMAGE|VIDEO",
                    help="put the subject over a colour, a picture or another clip (looped); "
                    "needed for mp4/mkv")
-    p.add_argument("-m", "--model", help="model (see 'alphacut models list'); rvm is the "
-                   "people-video model (GPL-3.0)")
-    p.add_argument("--preset", choices=["fast", "balanced", "best"],
-                   help="quality preset (default for video: fast, the model's mask smoothed "
-                   "between frames; balanced adds band matting and edge colour cleaning)")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
                    help="stabilise the matte between frames (default: on)")
     p.add_argument("--strength", type=float, default=None, metavar="0..0.95",
@@ -55,12 +53,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                    help="keep the sound (default: on)")
     p.add_argument("--fps", type=float, help="frame rate of a folder of frames (default 25)")
-    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None,
-                   help="matting in the uncertain band")
-    p.add_argument("--decontaminate", action=argparse.BooleanOptionalAction, default=None,
-                   help="clean the old background's colour from the edges")
-    p.add_argument("--max-pixels", type=int, help="refuse frames larger than this")
-    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    add_config_flags(p, groups=CONFIG_GROUPS)  # model, preset, refinement, limits
     p.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -98,13 +91,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         if not 0.0 <= args.strength <= 0.95:
             raise InvalidOption("--strength must be within 0..0.95")
         temporal = TemporalParams(strength=args.strength)
-    options = {"format": args.format, "mask": args.mask, "bg": args.bg, "temporal": temporal,
-               "audio": args.audio, "overwrite": args.overwrite, "fps": args.fps,
-               "model": args.model, "preset": args.preset, "matting": args.matting,
-               "decontaminate": args.decontaminate, "max_pixels": args.max_pixels,
-               "threads": args.threads}
-    keep = {"format", "mask", "bg", "temporal", "audio", "overwrite", "fps"}
-    return {k: v for k, v in options.items() if v is not None or k in keep}
+    return {"format": args.format, "mask": args.mask, "bg": args.bg, "temporal": temporal,
+            "audio": args.audio, "overwrite": args.overwrite, "fps": args.fps,
+            **config_options(args, groups=CONFIG_GROUPS)}
 
 
 def plan_outputs(inputs: list[str], output: str, fmt: str | None) -> list[tuple[str, str]]:
