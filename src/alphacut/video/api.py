@@ -118,13 +118,15 @@ def remove_video(src: str | Path, dst: str | Path, *, format: str | None = None,
                              overwrite=overwrite)
         meter = Meter(reader.info.frames, progress)
         encoder = Encoder(lambda item: writer.write(item.pixels, item.frame))
+        frames = _run(reader, config, temporal, compose=True, background=background)
         try:
-            for item in _run(reader, config, temporal, compose=True, background=background):
+            for item in frames:
                 encoder.put(item)
                 meter.tick(item.result)
             encoder.close()
             writer.finish()
         except BaseException:
+            frames.close()  # stop the decode and model threads before the input closes
             with contextlib.suppress(BaseException):
                 encoder.close()
             writer.abort()
