@@ -66,8 +66,9 @@ def register_variants() -> None:
                                                         input_size=(256, 256))
 
 
-def forward_seconds(model: str, rgb: Any, repeats: int = 6) -> float:
-    """Median seconds of the model's forward pass alone on one frame (all cores)."""
+def forward_seconds(model: str, rgb: Any, repeats: int = 6) -> tuple[float, float]:
+    """The model's forward pass alone on one frame (all cores): median wall seconds and
+    mean process CPU seconds (every thread) per pass."""
     from alphacut.video.api import video_config
     from alphacut.video.frames import FrameEngine
 
@@ -76,19 +77,35 @@ def forward_seconds(model: str, rgb: Any, repeats: int = 6) -> float:
     item = engine.prepare(rgb)
     engine.infer(item)
     times = []
+    cpu_start = time.process_time()
     for _ in range(repeats):
         start = time.perf_counter()
         engine.infer(item)
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(times)), (time.process_time() - cpu_start) / repeats
 
 
 def pipeline(model: str, clip: Path, out: Path, **options: Any) -> dict[str, Any]:
+    """One ``remove_video`` run: steady fps (wall) and process CPU seconds per frame."""
     from alphacut.video import remove_video
 
+    cpu_start = time.process_time()
     report = remove_video(clip, out, model=model, overwrite=True, **options)
+    cpu = (time.process_time() - cpu_start) / max(report.frames, 1)
     return {"fps": report.fps, "frames": report.frames, "seconds": report.seconds,
-            "stages": report.stage_seconds}
+            "cpu_per_frame": cpu, "stages": report.stage_seconds}
+
+
+def compare(model: str, rgb: Any, clip: Path, out: Path, **options: Any) -> dict[str, Any]:
+    """Forward pass alone, then the pipeline, then the forward pass again (the load of a
+    shared machine drifts; the two forward figures bracket the pipeline run)."""
+    before, cpu_fwd = forward_seconds(model, rgb)
+    run = pipeline(model, clip, out, **options)
+    after, _ = forward_seconds(model, rgb)
+    fwd = (before + after) / 2
+    return {"forward_s": fwd, "forward_spread": abs(before - after) / fwd,
+            "model_fps": 1 / fwd, "pipeline_fps": run["fps"], "ratio": run["fps"] * fwd,
+            "cpu_ratio": cpu_fwd / run["cpu_per_frame"], "stages": run["stages"]}
 
 
 def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
@@ -98,11 +115,8 @@ def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
         clip = make_clip(work, f"dog-{label}-{frames}", "dog", frames, size)
         rgb = davis_frames("dog", 1, size)[0]
         for model in models:
-            fwd = forward_seconds(model, rgb)
-            run = pipeline(model, clip, work / f"out-{model}-{label}.webm")
-            rows.append({"model": model, "size": label, "forward_s": fwd,
-                         "model_fps": 1 / fwd, "pipeline_fps": run["fps"],
-                         "ratio": run["fps"] * fwd, "stages": run["stages"]})
+            rows.append({"model": model, "size": label,
+                         **compare(model, rgb, clip, work / f"out-{model}-{label}.webm")})
             print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -111,13 +125,11 @@ def section_presets(work: Path, frames: int) -> list[dict[str, Any]]:
     """u2netp at 480p: each preset and temporal on/off, webm out, side by side."""
     clip = make_clip(work, f"dog-480p-{frames}", "dog", frames)
     rgb = davis_frames("dog", 1)[0]
-    fwd = forward_seconds("u2netp", rgb)
     rows = []
     for preset, temporal in (("fast", True), ("fast", False), ("balanced", True)):
-        run = pipeline("u2netp", clip, work / "presets.webm", preset=preset, temporal=temporal)
-        rows.append({"preset": preset, "temporal": temporal, "model_fps": 1 / fwd,
-                     "pipeline_fps": run["fps"], "ratio": run["fps"] * fwd,
-                     "stages": run["stages"]})
+        rows.append({"preset": preset, "temporal": temporal,
+                     **compare("u2netp", rgb, clip, work / "presets.webm", preset=preset,
+                               temporal=temporal)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -128,10 +140,8 @@ def section_people(work: Path, frames: int) -> list[dict[str, Any]]:
     rgb = davis_frames("dance-twirl", 1, (640, 360))[0]
     rows = []
     for model in ("rvm", "rvm-256", "rvm-160", "modnet", "modnet-256"):
-        fwd = forward_seconds(model, rgb)
-        run = pipeline(model, clip, work / f"people-{model}.webm")
-        rows.append({"model": model, "size": "640x360", "model_fps": 1 / fwd,
-                     "pipeline_fps": run["fps"], "stages": run["stages"]})
+        rows.append({"model": model, "size": "640x360",
+                     **compare(model, rgb, clip, work / f"people-{model}.webm")})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
