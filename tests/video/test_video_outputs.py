@@ -168,3 +168,35 @@ def test_iter_video_yields_every_frame_in_order(pet_clip: Path) -> None:
     assert [i.frame.index for i in items] == list(range(6))
     assert items[0].result.alpha.shape == (144, 192)
     assert items[0].result.alpha.dtype == np.float32
+
+
+@pytest.mark.parametrize(("codec", "pix_fmt", "name"), [("libx264", "yuvj420p", "full.mp4"),
+                                                        ("libvpx-vp9", "yuv420p", "full.webm")])
+def test_full_range_input_is_read_in_its_own_range(tmp_path: Path, codec: str, pix_fmt: str,
+                                                   name: str) -> None:
+    """Full-range ("pc"/JPEG) clips, as a yuvj format or a tagged yuv420p: colours come back
+    as encoded, not stretched as if they were limited range."""
+    from videoclips import av
+
+    from alphacut.video.reader import open_video
+
+    colour = np.array([30, 128, 220], np.uint8)
+    src = tmp_path / name
+    container = av.open(str(src), "w")
+    stream = container.add_stream(codec, rate=10, options={"crf": "0"} if codec == "libx264"
+                                  else {"lossless": "1"})
+    stream.width, stream.height, stream.pix_fmt = 64, 48, pix_fmt
+    stream.codec_context.color_range = 2  # JPEG / full
+    for i in range(2):
+        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), colour, np.uint8),
+                                           format="rgb24")
+        frame = frame.reformat(format=pix_fmt, dst_color_range=2)
+        frame.pts = i
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    with open_video(src) as reader:
+        rgb = next(iter(reader.frames())).rgb
+    assert np.abs(rgb[24, 32].astype(int) - colour).max() <= 3

@@ -22,7 +22,7 @@ import numpy as np
 
 from alphacut.errors import ImageTooLarge, InvalidImage, UnsupportedImage
 from alphacut.formats import DEFAULT_MAX_PIXELS
-from alphacut.video.formats import ANIMATION_SUFFIXES, FRAME_SUFFIXES
+from alphacut.video.formats import ANIMATION_SUFFIXES
 
 FOLDER_FPS = Fraction(25)  # a folder of frames carries no timing: 25 fps unless told
 
@@ -104,11 +104,6 @@ def open_video(source: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
 
         return AnimationReader(path, max_pixels=max_pixels)
     return ContainerReader(path, max_pixels=max_pixels)
-
-
-def is_video_input(path: Path) -> bool:
-    """True for a folder, or a file that is not a still image (by suffix)."""
-    return path.is_dir() or path.suffix.lower() not in FRAME_SUFFIXES - ANIMATION_SUFFIXES
 
 
 def check_pixels(label: str, width: int, height: int, max_pixels: int) -> None:
