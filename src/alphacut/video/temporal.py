@@ -24,12 +24,15 @@ class TemporalParams:
     """``flow_side``: long side of the frames the flow is computed on (pixels);
     ``strength``: the largest weight given to the warped previous mask (0: off, <1);
     ``sigma``: colour mismatch (grey levels, 0..255) at which trust falls to 1/e;
-    ``cut``: fraction of mismatching pixels that counts as a scene cut."""
+    ``cut``: fraction of mismatching pixels that counts as a scene cut;
+    ``mask_side``: long side the masks are blended at (larger frames get the correction
+    resized up: the models' masks hold no finer detail than this)."""
 
     flow_side: int = 320
     strength: float = 0.85
     sigma: float = 20.0
     cut: float = 0.5
+    mask_side: int = 960
 
 
 class TemporalSmoother:
@@ -47,13 +50,31 @@ class TemporalSmoother:
 
     def __call__(self, soft: np.ndarray, rgb: np.ndarray) -> np.ndarray:
         gray = self._small_gray(rgb)
+        work = self._work_copy(soft)
         prev_gray, prev_mask = self._prev_gray, self._prev_mask
-        out = soft
+        out = work
         if prev_gray is not None and prev_mask is not None and prev_gray.shape == gray.shape \
-                and prev_mask.shape == soft.shape and self.params.strength > 0:
-            out = self._blend(soft, gray, prev_gray, prev_mask)
+                and prev_mask.shape == work.shape and self.params.strength > 0:
+            out = self._blend(work, gray, prev_gray, prev_mask)
         self._prev_gray, self._prev_mask = gray, out
-        return out
+        if work is soft or out is work:
+            return out if work is soft else soft
+        import cv2  # a large frame: the correction, made at working size, brought up
+
+        height, width = soft.shape
+        delta = cv2.resize(out - work, (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.clip(soft + delta, 0.0, 1.0, out=delta)
+
+    def _work_copy(self, soft: np.ndarray) -> np.ndarray:
+        """``soft`` itself, or a copy with its long side cut to ``mask_side``."""
+        import cv2
+
+        height, width = soft.shape
+        scale = self.params.mask_side / max(height, width)
+        if scale >= 1.0:
+            return soft
+        size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        return cv2.resize(soft, size, interpolation=cv2.INTER_AREA)
 
     def _small_gray(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
