@@ -147,16 +147,19 @@ def section_people(work: Path, frames: int) -> list[dict[str, Any]]:
 
 
 RSS_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, {src!r})
 from alphacut.video import remove_video
 report = remove_video({clip!r}, {out!r}, model="u2netp", overwrite=True)
-print(report.frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+status = open("/proc/self/status").read()
+print(report.frames, status.split("VmHWM:")[1].split()[0])
 """
+# VmHWM (this process's own peak), not ru_maxrss: Linux carries ru_maxrss over fork + exec, so
+# a child started from a big benchmark process would report the parent's size.
 
 
 def section_rss(work: Path, fps: int) -> list[dict[str, Any]]:
-    """Peak RSS of a whole run in a fresh process, a 10 s and a 60 s clip (854x480)."""
+    """Peak RSS (VmHWM) of a whole run in a fresh process: a 10 s and a 60 s clip, 854x480."""
     from videoclips import write_clip
 
     rows = []
