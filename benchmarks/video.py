@@ -105,7 +105,8 @@ def compare(model: str, rgb: Any, clip: Path, out: Path, **options: Any) -> dict
     fwd = (before + after) / 2
     return {"forward_s": fwd, "forward_spread": abs(before - after) / fwd,
             "model_fps": 1 / fwd, "pipeline_fps": run["fps"], "ratio": run["fps"] * fwd,
-            "cpu_ratio": cpu_fwd / run["cpu_per_frame"], "stages": run["stages"]}
+            "cpu_ratio": cpu_fwd / run["cpu_per_frame"], "cpu_forward": cpu_fwd,
+            "cpu_per_frame": run["cpu_per_frame"], "stages": run["stages"]}
 
 
 def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
