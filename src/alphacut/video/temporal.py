@@ -21,7 +21,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class TemporalParams:
-    """``flow_side``: long side of the frames the flow is computed on (pixels);
+    """Defaults tuned on ../shared/evaldata/davis2016 (docs/video.md).
+
+    ``flow_side``: long side of the frames the flow is computed on (pixels);
     ``strength``: the largest weight given to the warped previous mask (0: off, <1);
     ``sigma``: colour mismatch (grey levels, 0..255) at which trust falls to 1/e;
     ``cut``: fraction of mismatching pixels that counts as a scene cut;
