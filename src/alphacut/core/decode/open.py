@@ -44,6 +44,8 @@ def library_errors(label: str) -> Iterator[None]:
     except MemoryError as e:
         raise ImageTooLarge(f"{label}: not enough memory to decode the image") from e
     except Exception as e:
+        if "security limit" in str(e).lower():  # libheif refusing an oversized image
+            raise ImageTooLarge(f"{label}: image too large ({_describe(e)})") from e
         raise InvalidImage(f"{label}: corrupt or truncated image ({_describe(e)})") from e
 
 
@@ -94,5 +96,8 @@ def _has_heif_plugin() -> bool:
 
 
 def _describe(e: Exception) -> str:
-    text = str(e).strip() or type(e).__name__
+    """The library's message, prefixed by the exception type unless that is a plain I/O one."""
+    text = str(e).strip()
+    if type(e) not in (OSError, ValueError, SyntaxError, EOFError) or not text:
+        text = f"{type(e).__name__}: {text}" if text else type(e).__name__
     return text if len(text) <= 200 else text[:197] + "..."
