@@ -176,3 +176,22 @@ def test_tiff_tag_warnings_are_not_shown(capfd: pytest.CaptureFixture[str]) -> N
         if tag == 282:  # XResolution: point its value far past the end of the file
             data[pos + 8 : pos + 12] = struct.pack("<I", 0x7FFF0000)
     _assert_silent(capfd, bytes(data))
+
+
+def test_other_threads_stderr_survives_a_quiet_decode() -> None:
+    """A server's log line written while a decode captures fd 2 is passed on, codec noise not."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import os\n"
+        "from alphacut.core.decode.quiet import quiet\n"
+        "with quiet():\n"
+        "    os.write(2, b'Corrupt JPEG data: 12 extraneous bytes before marker 0xd9\\n')\n"
+        "    os.write(2, b'INFO: access log line\\n')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0
+    assert "access log line" in out.stderr
+    assert "Corrupt JPEG" not in out.stderr

@@ -6,13 +6,15 @@ descriptor 2, and other codecs may too, so a Python-level redirect is not enough
 tell a damaged file from a sound one (``Quiet.since``).
 
 Both the warnings filters and fd 2 are process-wide, so one lock serialises the quiet sections
-of concurrent decodes. While a decode runs, anything another thread writes to fd 2 lands in the
-capture file too and is dropped.
+of concurrent decodes. While a decode runs, anything another thread writes to fd 2 (a server's
+log line) lands in the capture file too: when the section ends, every captured line that is not
+a codec's message is passed on to the real stderr, so only the codecs' noise is dropped.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -21,6 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 _LOCK = threading.RLock()
+# What libjpeg, libtiff, libpng, libwebp and libheif print: dropped. Any other line is passed on.
+CODEC_LINE = re.compile(
+    r"^(Corrupt JPEG data|Premature end of JPEG|Invalid (SOS|JPEG)|Not a JPEG|Bogus |"
+    r"Unsupported (JPEG|marker)|Inconsistent progression|Huffman|JPEG datastream|Warning: |"
+    r"libpng (warning|error)|TIFF\w*: |[^:\n]{0,80}: (Warning|Unknown field|Sum of Photometric|"
+    r"Incorrect|Invalid|Nonstandard|ASCII value|Bad value|Unexpected|Seek error|Read error|"
+    r"Missing required)|libwebp|libheif|heif)", re.IGNORECASE)
 _capture_fd: int | None = None  # an unlinked temporary file, reused by every section
 _depth = 0
 
@@ -93,6 +102,19 @@ def _restore(saved: int | None) -> None:
     _flush_python_stderr()
     os.dup2(saved, 2)
     os.close(saved)
+    _pass_on_foreign_lines()
+
+
+def _pass_on_foreign_lines() -> None:
+    """Write the captured lines that no codec printed (other threads' output) to fd 2."""
+    fd = _capture_fd
+    if fd is None or os.fstat(fd).st_size == 0:
+        return
+    text = os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+    kept = [line for line in text.splitlines(keepends=True) if not CODEC_LINE.match(line)]
+    if kept:
+        with suppress(OSError):
+            os.write(2, "".join(kept).encode("utf-8", "replace"))
 
 
 def _flush_python_stderr() -> None:
