@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,9 @@ from alphacut.interfaces.server.metrics import Metrics, MetricsMiddleware
 from alphacut.interfaces.server.settings import ServerSettings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# The page is ES modules: browsers refuse a module script whose type is not JavaScript (with
+# nosniff), and some systems' MIME tables map .js to text/plain.
+mimetypes.add_type("text/javascript", ".js")
 log = logging.getLogger("alphacut.server")
 
 # The page and the API fetch nothing from anywhere else, and the browser is told so.
