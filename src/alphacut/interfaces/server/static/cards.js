@@ -43,6 +43,7 @@ export class Card {
                                      level: this.q(".zoom-level") });
     this.q(".redo").addEventListener("click", () => this.redo());
     this.q(".send-original").addEventListener("click", () => this.redo({ sendOriginal: true }));
+    for (const img of [this.q(".before"), this.q(".after")]) img.draggable = false;
     this.q(".download").addEventListener("click", (e) => {
       if (!this.downloadable()) e.preventDefault();
     });
@@ -101,6 +102,7 @@ export class Card {
     this.showDownload();
     this.progress(0, "Waiting…");
     changed();
+    document.dispatchEvent(new Event("alphacut:queued")); // main.js runs the queue
   }
 
   // ------------------------------------------------------------------ processing
@@ -123,7 +125,7 @@ export class Card {
       if (source) source.close();
       this.status = "done";
       await this.render();
-      const where = this.made.where === "device" ? "on device" : "on server";
+      const where = this.made.where === "device" ? "on device" : `on ${this.made.where}`;
       this.progress(100, `Done · ${where}`, "ok");
       announce(`${this.name}: done ${where}.`);
     } catch (err) {

@@ -4,6 +4,12 @@
 // golden vectors the engine writes (tests/golden/vectors.json), so the two cannot drift.
 // Conventions as in the engine: images are row-major; RGB(A) uint8 interleaved; masks and
 // alpha Float32Array in [0, 1], straight (not premultiplied) alpha.
+//
+// Before this module the page's maths differed from the engine's: box means averaged a
+// clipped window (the engine reflects the border), grey was unrounded float (cv2 rounds to
+// uint8 first), the mask and guide were resized by the canvas (not bilinear / area), the
+// photo's own alpha was multiplied (the engine takes the minimum), and compositing went
+// through the canvas's premultiplied alpha. Each now follows the engine.
 
 export const CROP_THRESHOLD = 0.05; // alpha above this counts as subject (core.composite)
 export const CROP_MARGIN = 16; // default crop_margin (config)

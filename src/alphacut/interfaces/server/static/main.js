@@ -77,7 +77,6 @@ async function downloadZip() {
 
 function redoAll(which) {
   for (const card of store.cards.filter(which)) card.redo();
-  pump();
 }
 
 function clearAll() {
@@ -156,6 +155,7 @@ function init() {
   $("#redo-all").addEventListener("click", () => redoAll((c) => c.status === "done"));
   $("#retry").addEventListener("click", () => redoAll((c) => c.status === "failed"));
   onChange(updateToolbar);
+  document.addEventListener("alphacut:queued", pump);
   loadCapabilities().then(() => { showBackground(); changed(); document.body.dataset.ready = "1"; });
 }
 

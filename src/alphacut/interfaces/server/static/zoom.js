@@ -37,6 +37,7 @@ export function attachZoom(compare, buttons) {
   let drag = null;
   compare.addEventListener("pointerdown", (e) => {
     if (view.scale === 1 || e.target.closest("button")) return;
+    e.preventDefault();
     drag = { x: e.clientX - view.x, y: e.clientY - view.y };
     compare.setPointerCapture(e.pointerId);
   });
