@@ -44,11 +44,9 @@ def _library(task: dict[str, Any]) -> dict[str, Any]:
 
 def _infer(remover: Any, src: Path, repeat: int) -> list[float]:
     """``session.run`` alone on the tensor alphacut builds for this image."""
-    from alphacut.core.decode import decode
-    from alphacut.core.preprocess import to_tensor
-
-    session = remover.session
-    tensor = to_tensor(decode(src).rgb, session.spec)
+    remover.load()
+    session = remover.pool.get(remover.spec)
+    tensor = remover.prepare(remover.decode(src)).tensors[0]
     session.run(tensor)
     times = []
     for _ in range(repeat):
@@ -60,7 +58,7 @@ def _infer(remover: Any, src: Path, repeat: int) -> list[float]:
 
 def _batch(task: dict[str, Any]) -> dict[str, Any]:
     from alphacut.api import Remover
-    from alphacut.interfaces.batch import Job, choose_workers, remover_steps, run_pipeline
+    from alphacut.interfaces.batch import Job, choose_workers, engine_steps, run_pipeline
 
     out_dir = Path(task["out_dir"])
     jobs = [Job(Path(p), Path(Path(p).name)) for p in task["images"]]
@@ -68,7 +66,7 @@ def _batch(task: dict[str, Any]) -> dict[str, Any]:
     workers, threads = choose_workers(len(jobs))
     preset = {"preset": task["preset"]} if task.get("preset", "default") != "default" else {}
     remover = Remover(model=task["model"], threads=threads, **preset)
-    steps = remover_steps(remover, lambda job: out_dir / f"{job.source.stem}.png")
+    steps = engine_steps(remover, lambda job: out_dir / f"{job.source.stem}.png")
     run_pipeline(jobs[:workers + 1], steps, workers=workers)  # warm-up, as for rembg
     # the ceiling is one image at a time on the default (all cores) session; sampled before
     # and after the batch runs, as the machine's load drifts

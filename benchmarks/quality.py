@@ -19,7 +19,7 @@ Steps measured (each alone on the default model, then the presets):
 - ``guided``: the gray guided-filter upsampling instead of bilinear;
 - ``+matting``: closed-form matting in the uncertain band (core/refine/matting.py);
 - ``+flip``: the mirrored photo through the same model, logit-fused;
-- ``+ensemble``: the ``auto`` partner model, logit-fused (core/refine/ensemble.py);
+- ``+ensemble``: the ``auto`` partner model, logit-fused (core/fusion.py);
 - decontamination: composite error on a new background (it does not change alpha).
 
 Model outputs are memoised on disk (``benchmarks/work/quality/cache``, keyed by model and input
@@ -61,7 +61,8 @@ BACKGROUNDS = [(0, 255, 0), (255, 255, 255), (0, 0, 0), (255, 0, 255)]
 
 
 class Memo:
-    """Memoises ``ModelSession.run`` on disk; ``saved`` = inference seconds replayed."""
+    """Memoises model outputs on disk through a session wrapper; ``saved`` = inference
+    seconds replayed."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -69,54 +70,50 @@ class Memo:
         self.enabled = True
         root.mkdir(parents=True, exist_ok=True)
 
-    def install(self) -> None:
-        from alphacut.runtime.session import ModelSession
-
-        original = ModelSession.run
-        memo = self
-
-        def run(session: Any, tensor: np.ndarray, **kwargs: Any) -> np.ndarray:
-            if not memo.enabled:
-                return original(session, tensor, **kwargs)
-            digest = hashlib.blake2b(np.ascontiguousarray(tensor).tobytes(), digest_size=16)
-            path = memo.root / f"{session.spec.name}-{digest.hexdigest()}.npz"
-            if path.is_file():
-                with np.load(path) as data:
-                    memo.saved += float(data["seconds"])
-                    return data["out"].astype(np.float32)
-            start = time.perf_counter()
-            out = original(session, tensor, **kwargs)
-            seconds = time.perf_counter() - start
-            np.savez(path, out=np.asarray(out, np.float16), seconds=seconds)
-            return out
-
-        ModelSession.run = run  # type: ignore[method-assign]
+    def wrap(self, session: Any) -> MemoSession:
+        """The engine's ``wrap_session`` hook."""
+        return MemoSession(self, session)
 
     def take(self) -> float:
         seconds, self.saved = self.saved, 0.0
         return seconds
 
 
-def predictor(memo: Memo, output: str = "alpha", **options: Any) -> Callable[..., Any]:
-    """A harness predictor running the pipeline's stages, with replayed inference times."""
-    from alphacut.core import pipeline
-    from alphacut.core.decode import decode
-    from alphacut.core.infer import predict as infer_mask
-    from alphacut.runtime.session import load_session
+class MemoSession:
+    """A session whose ``run`` replays a stored output for a tensor it has seen."""
 
-    config = Config.build(**options)
-    session = load_session(_spec(config.model))
+    def __init__(self, memo: Memo, session: Any) -> None:
+        self.memo, self.session, self.spec = memo, session, session.spec
+
+    def run(self, tensor: np.ndarray, **kwargs: Any) -> np.ndarray:
+        memo = self.memo
+        if not memo.enabled:
+            return self.session.run(tensor, **kwargs)  # type: ignore[no-any-return]
+        digest = hashlib.blake2b(np.ascontiguousarray(tensor).tobytes(), digest_size=16)
+        path = memo.root / f"{self.spec.name}-{digest.hexdigest()}.npz"
+        if path.is_file():
+            with np.load(path) as data:
+                memo.saved += float(data["seconds"])
+                return data["out"].astype(np.float32)
+        start = time.perf_counter()
+        out = self.session.run(tensor, **kwargs)
+        seconds = time.perf_counter() - start
+        np.savez(path, out=np.asarray(out, np.float16), seconds=seconds)
+        return out  # type: ignore[no-any-return]
+
+
+def predictor(memo: Memo, output: str = "alpha", **options: Any) -> Callable[..., Any]:
+    """A harness predictor running the engine, with replayed inference times added back."""
+    from alphacut.engine import Engine
+
+    engine = Engine(Config.build(**options), wrap_session=memo.wrap)
 
     def predict(path: Path) -> tuple[np.ndarray, dict[str, float]]:
-        timings: dict[str, float] = {}
-        decoded = pipeline.run_timed(timings, "decode", decode, path)
-        tensor = pipeline.prepare(decoded, session.spec, timings)
         memo.take()
-        small = pipeline.run_timed(timings, "infer", infer_mask, session, tensor)
-        timings["infer"] += memo.take()
-        result = pipeline.finish(decoded, small, session, config.refine, timings)
-        timings["refine"] = timings.get("refine", 0.0) + memo.take()
-        alpha = result.alpha if output == "alpha" else result.mask
+        result = engine.remove(path)
+        timings = dict(result.timings)
+        timings["infer"] = timings.get("infer", 0.0) + memo.take()
+        alpha = result.alpha if output == "alpha" else result.soft
         return np.asarray(alpha, np.float32), timings
 
     return predict
@@ -217,13 +214,10 @@ def stage_costs(image: Path, configs: dict[str, dict[str, Any]], repeat: int
 
     rgb = decode(image).rgb
     out: dict[str, dict[str, float]] = {}
-    removers: dict[str, Remover] = {}
     for label, options in configs.items():
-        model = options.get("model", DEFAULT_MODEL)
-        remover = removers.setdefault(model, Remover(model=model))
-        rest = {k: v for k, v in options.items() if k != "model"}
-        remover.remove(rgb, **rest)  # warm: sessions, imports
-        runs = [dict(remover.remove(rgb, **rest).timings) for _ in range(repeat)]
+        remover = Remover(**options)  # sessions are shared between removers of one model
+        remover.remove(rgb)  # warm: sessions, imports
+        runs = [dict(remover.remove(rgb).timings) for _ in range(repeat)]
         best = min(runs, key=lambda t: sum(t.values()))
         out[label] = {k: v * 1000.0 for k, v in best.items()}
         out[label]["total"] = sum(v for k, v in out[label].items())
@@ -371,7 +365,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work.mkdir(parents=True, exist_ok=True)
     memo = Memo(work / "cache")
-    memo.install()
     clean = [data / s for s in CLEAN]
     everything = [data / s for s in ALL_SETS if (data / s).is_dir()]
     numbers: dict[str, Any] = {"model": args.model, "limit": args.limit}

@@ -10,6 +10,6 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
      >/dev/null) || echo "warning: could not install chromium; browser tests will skip"
 fi
 # Real weights for the end-to-end tests, fetched and verified into the cache once.
-.venv/bin/alphacut models pull u2netp
+.venv/bin/alphacut models pull u2netp rvm
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q "$@"

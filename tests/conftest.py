@@ -16,5 +16,5 @@ def u2netp_remover():  # type: ignore[no-untyped-def]
     from alphacut.api import Remover
 
     remover = Remover(model="u2netp")
-    _ = remover.session
+    remover.load()
     return remover

@@ -18,7 +18,7 @@ from alphacut.interfaces.batch import (
     Outcome,
     Steps,
     choose_workers,
-    remover_steps,
+    engine_steps,
     run_pipeline,
 )
 from helpers import PETS
@@ -126,7 +126,7 @@ def test_choose_workers_gives_one_image_every_core() -> None:
 
 
 @pytest.mark.model
-def test_remover_steps_write_every_output_and_report_the_broken_file(
+def test_engine_steps_write_every_output_and_report_the_broken_file(
         u2netp_remover, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sources = []
     for pet in PETS[:3]:
@@ -135,7 +135,7 @@ def test_remover_steps_write_every_output_and_report_the_broken_file(
     broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     sources.insert(1, broken)
     out = tmp_path / "out"
-    steps = remover_steps(u2netp_remover, lambda job: out / f"{job.source.stem}.png")
+    steps = engine_steps(u2netp_remover, lambda job: out / f"{job.source.stem}.png")
     outcomes = run_pipeline([Job(s, Path(s.name)) for s in sources], steps, workers=2)
     assert [o.job.source for o in outcomes] == sources
     assert outcomes[1].error is not None and "broken.jpg" in str(outcomes[1].error)
@@ -153,7 +153,7 @@ def test_remover_steps_write_every_output_and_report_the_broken_file(
 @pytest.mark.model
 def test_pipeline_output_equals_one_by_one(u2netp_remover, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pets = PETS[:2]
-    steps = remover_steps(u2netp_remover, lambda job: tmp_path / f"{job.source.stem}.png")
+    steps = engine_steps(u2netp_remover, lambda job: tmp_path / f"{job.source.stem}.png")
     run_pipeline([Job(p, Path(p.name)) for p in pets], steps, workers=2)
     for pet in pets:
         _, data = u2netp_remover.process(pet)

@@ -28,7 +28,7 @@ def test_result_is_full_resolution_with_stage_timings(u2netp_remover) -> None:
     result = u2netp_remover.remove(SAMPLE)
     width, height = Image.open(SAMPLE).size
     assert result.rgba.shape == (height, width, 4)
-    assert result.mask.shape == (height, width)
+    assert result.soft.shape == (height, width)
     assert list(result.timings)[:5] == ["decode", "preprocess", "infer", "mask", "refine"]
     assert all(t >= 0 for t in result.timings.values())
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from alphacut.errors import InvalidOption
 from alphacut.formats import DEFAULT_MAX_PIXELS
 from alphacut.formats import OUTPUT_FORMATS as FORMATS
 from alphacut.models.registry import DEFAULT_MODEL
+from alphacut.schema import OptionInfo, collect, opt
 
-OutputFormat = Literal["png", "webp", "tiff", "jpeg"]
 UPSAMPLERS: tuple[str, ...] = ("guided", "bilinear")
 PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
 
@@ -26,7 +26,8 @@ PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
 class RuntimeOptions:
     """How to run the model: ONNX Runtime threads (None: all cores)."""
 
-    threads: int | None = None
+    threads: int | None = opt(None, "ONNX Runtime threads (default: all cores)", kind=int,
+                              lo=1, hi=1024, client=False, group="limits")
 
 
 @dataclass(frozen=True)
@@ -34,29 +35,24 @@ class RefineOptions:
     """How the soft mask becomes the final matte and clean foreground colours.
 
     Defaults are the ``balanced`` preset, each measured on ../shared/evaldata
-    (benchmarks/quality.py; numbers in docs/quality.md).
-
-    - ``upsample``: ``guided`` (edge-aware, full-resolution guide) or ``bilinear``.
-    - ``guided_radius``/``guided_eps``: guided filter window (pixels at working resolution) and
-      regulariser (on [0, 1] intensities).
-    - ``matting``: solve closed-form matting in the uncertain band (core/refine/matting).
-    - ``matting_band``: extra band width around soft edges, as a fraction of the long side
-      (wider: more hair recovered, crisp object edges a little softer).
-    - ``decontaminate``: estimate clean foreground colours at the edge (blur-fusion).
-    - ``ensemble``: other models whose masks are fused in (``auto``: the measured partner of
-      the main model); a comma-separated string is accepted.
-    - ``tta_flip``: also run the model on the mirrored photo and fuse (helps isnet-general,
-      hurts u2net and u2netp).
+    (benchmarks/quality.py; numbers in docs/quality.md). Each field's help says what it does.
     """
 
-    upsample: str = "bilinear"
-    guided_radius: int = 4
-    guided_eps: float = 1e-3
-    matting: bool = True
-    matting_band: float = 0.0
-    decontaminate: bool = True
-    ensemble: tuple[str, ...] = ()
-    tta_flip: bool = False
+    upsample: str = opt("bilinear", "mask upsampling: bilinear, or guided (edge-aware; spreads "
+                        "grey into flat backgrounds)", choices=UPSAMPLERS)
+    guided_radius: int = opt(4, "guided upsampling window radius, pixels", lo=1, hi=64)
+    guided_eps: float = opt(1e-3, "guided upsampling regulariser (on 0..1 intensities)",
+                            lo=1e-8, hi=1.0)
+    matting: bool = opt(True, "closed-form matting in the uncertain band (finer hair)")
+    matting_band: float = opt(0.0, "extra matting band width, fraction of the long side "
+                              "(wider: more hair, crisp edges a little softer)", lo=0.0, hi=0.1,
+                              metavar="FRACTION")
+    decontaminate: bool = opt(True, "clean the old background's colour from the edges")
+    ensemble: tuple[str, ...] = opt((), "also run these models and fuse their masks: comma "
+                                    "list, 'auto' (the measured partner) or 'none'; mind each "
+                                    "model's licence", kind=str, metavar="MODELS")
+    tta_flip: bool = opt(False, "also run the mirrored photo and fuse (test-time augmentation; "
+                         "helps isnet-general)", flag="--flip")
 
     def __post_init__(self) -> None:
         names = self.ensemble
@@ -66,8 +62,6 @@ class RefineOptions:
         if any(n.lower() in ("none", "off") for n in names):
             names = ()
         object.__setattr__(self, "ensemble", names)
-        if not 0.0 <= self.matting_band <= 0.1:
-            raise InvalidOption("matting_band must be within 0..0.1 (fraction of the long side)")
         for name in names:
             if name != "auto":
                 from alphacut.models.registry import get_spec
@@ -79,25 +73,29 @@ class RefineOptions:
 class OutputOptions:
     """What to write: a cut-out, a mask, or the subject over a colour/image, maybe cropped."""
 
-    format: str = "png"
-    mask_only: bool = False
+    format: str = opt("png", "output format (without it: from -o's extension)",
+                      short="-f", choices=FORMATS)
+    mask_only: bool = opt(False, "write the alpha mask only", flag="--mask")
     bg_color: tuple[int, int, int, int] | None = None
     bg_image: str | None = None
-    crop: bool = False
-    crop_margin: int = 16
-    quality: int = 92
-    png_compress_level: int = 1
+    crop: bool = opt(False, "crop to the subject")
+    crop_margin: int = opt(16, "crop margin in pixels", flag="--margin", lo=0, hi=100_000)
+    quality: int = opt(92, "JPEG/WebP quality", lo=1, hi=100)
+    png_compress_level: int = opt(1, "PNG deflate level (1: fast, 9: smallest)", lo=0, hi=9)
 
 
 @dataclass(frozen=True)
 class Config:
     """The whole request: which model, how to run it, how to refine, what to write."""
 
-    model: str = DEFAULT_MODEL
+    model: str = opt(DEFAULT_MODEL, "model name, or a spec file for your own .onnx (see "
+                     "'alphacut models list' for each model's licence)", short="-m",
+                     group="model")
     runtime: RuntimeOptions = field(default_factory=RuntimeOptions)
     refine: RefineOptions = field(default_factory=RefineOptions)
     output: OutputOptions = field(default_factory=OutputOptions)
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels: int = opt(DEFAULT_MAX_PIXELS, "refuse images with more pixels than this",
+                          lo=1, hi=2**40, group="limits")
 
     @classmethod
     def build(cls, **options: Any) -> Config:
@@ -111,6 +109,30 @@ class Config:
     @staticmethod
     def option_names() -> list[str]:
         return sorted(_FLAT)
+
+
+PRESET_OPTION = OptionInfo(
+    "preset", str, None, "quality preset: fast (model only), balanced (default: band matting, "
+    "clean edge colours), best (balanced + a second model fused in; for u2net that is "
+    "isnet-general, AGPL-3.0)", "model", "--preset", choices=PRESETS)
+BG_OPTION = OptionInfo("bg", str, None, "put the subject over a colour (white, #rrggbb, "
+                       "r,g,b[,a]) or an image", "output", "--bg", metavar="COLOR|IMAGE",
+                       endpoints=("remove",))
+
+
+def options() -> list[OptionInfo]:
+    """Every flat option with its metadata, in the order help shows them."""
+    infos = [*collect("model", Config, skip=("max_pixels",)), PRESET_OPTION,
+             *collect("output", OutputOptions), BG_OPTION, *collect("refine", RefineOptions),
+             *collect("limits", Config, skip=("model",)), *collect("limits", RuntimeOptions)]
+    mask_endpoint = {"format", "mask_only", "crop", "crop_margin", "quality",
+                     "png_compress_level", "decontaminate"}
+    return [dataclasses.replace(i, endpoints=("remove",)) if i.name in mask_endpoint else i
+            for i in infos]
+
+
+def option_info() -> dict[str, OptionInfo]:
+    return {info.name: info for info in options()}
 
 
 def _group_fields(group: type) -> dict[str, str]:
@@ -212,23 +234,12 @@ def parse_background(value: Any) -> dict[str, Any]:
 
 
 def _validate(config: Config) -> None:
+    """Every option within its declared range and choices; the model must exist."""
     from alphacut.models.registry import get_spec
 
     get_spec(config.model)
-    out, ref = config.output, config.refine
-    if out.format not in FORMATS:
-        raise InvalidOption(f"unknown format {out.format!r}; choose one of: {', '.join(FORMATS)}")
-    if ref.upsample not in UPSAMPLERS:
-        raise InvalidOption(f"unknown upsample {ref.upsample!r}; choose: {', '.join(UPSAMPLERS)}")
-    if not 1 <= out.quality <= 100:
-        raise InvalidOption("quality must be within 1..100")
-    if not 0 <= out.png_compress_level <= 9:
-        raise InvalidOption("png_compress_level must be within 0..9")
-    if out.crop_margin < 0:
-        raise InvalidOption("crop_margin must be >= 0")
-    if config.max_pixels < 1:
-        raise InvalidOption("max_pixels must be >= 1")
-    if config.runtime.threads is not None and config.runtime.threads < 1:
-        raise InvalidOption("threads must be >= 1")
-    if ref.guided_radius < 1 or ref.guided_eps <= 0:
-        raise InvalidOption("guided_radius must be >= 1 and guided_eps > 0")
+    infos = option_info()
+    for group in (config, config.runtime, config.refine, config.output):
+        for f in dataclasses.fields(group):
+            if f.name in infos:
+                infos[f.name].check(getattr(group, f.name))

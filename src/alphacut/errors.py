@@ -78,3 +78,27 @@ class Busy(AlphacutError):
     exit_code = 5
     http_status = 503
     code = "busy"
+
+
+class RequestTimeout(AlphacutError):
+    """Processing took longer than the server's per-request timeout."""
+
+    exit_code = 5
+    http_status = 504
+    code = "timeout"
+
+
+class BadRequest(AlphacutError):
+    """The HTTP request itself is malformed (broken multipart, no image part...)."""
+
+    exit_code = 2
+    http_status = 400
+    code = "bad_request"
+
+
+class InternalError(AlphacutError):
+    """A bug in alphacut, not a problem with the input: please report it."""
+
+    exit_code = 70  # EX_SOFTWARE
+    http_status = 500
+    code = "internal_error"

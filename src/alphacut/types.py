@@ -5,13 +5,12 @@ Conventions (written once, used everywhere):
 - ``RGB``: ``uint8`` array of shape ``(H, W, 3)``, values 0..255, sRGB.
 - ``RGBA``: ``uint8`` array of shape ``(H, W, 4)``, straight (not premultiplied) alpha.
 - ``Alpha`` / ``Mask``: ``float32`` array of shape ``(H, W)``, values in [0, 1].
-- ``Tensor``: ``float32`` array of shape ``(1, 3, h, w)`` at the model's input size.
+- ``Tensor``: ``float32`` array of shape ``(N, 3, h, w)`` at the model's input size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -53,32 +52,32 @@ class Result:
     """The outcome of one removal, at the input's full resolution.
 
     - ``image``: the decoded input, ``uint8 (H, W, 3)``.
-    - ``mask``: the model's soft mask brought to full resolution, ``float32 (H, W)`` in [0, 1].
+    - ``soft``: the model's soft mask (every pass fused) brought to full resolution, before
+      refinement: ``float32 (H, W)`` in [0, 1].
     - ``alpha``: the final matte after refinement (and the input's own alpha), same shape.
     - ``foreground``: edge colours cleaned of the old background, ``uint8 (H, W, 3)``.
     - ``timings``: wall seconds per stage, in data-flow order.
     """
 
     image: RGB
-    mask: Mask
+    soft: Mask
     alpha: Alpha
     foreground: RGB
     meta: ImageMeta
     model: str
     timings: dict[str, float] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rgba(self) -> RGBA:
-        """The cut-out: cleaned foreground with the matte as alpha, ``uint8 (H, W, 4)``."""
-        a8 = np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return np.dstack([self.foreground, a8])
+        """The cut-out, as ``save`` writes it: clean foreground with the matte as alpha,
+        colour under alpha 0 black; ``uint8 (H, W, 4)``."""
+        from alphacut.core.cutout import cutout
+
+        return cutout(self.foreground, self.alpha)
 
     @property
-    def mask_u8(self) -> npt.NDArray[np.uint8]:
+    def alpha_u8(self) -> npt.NDArray[np.uint8]:
         """The final matte as an 8-bit grey image, ``uint8 (H, W)`` 0..255."""
-        return np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        from alphacut.core.cutout import alpha_to_u8
 
-    @property
-    def total_seconds(self) -> float:
-        return float(sum(self.timings.values()))
+        return alpha_to_u8(self.alpha)

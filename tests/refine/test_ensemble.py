@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alphacut.core.refine.ensemble import fuse_logits, partners
+from alphacut.core.fusion import fuse_logits, partners
 from helpers import PETS, iou_outside_band, truth_for
 
 
@@ -54,7 +54,9 @@ def test_fused_masks_still_find_the_pet(u2netp_remover, options, tmp_path) -> No
     image = PETS[0]
     truth = truth_for(image)
     plain = u2netp_remover.remove(image, preset="balanced")
-    fused = u2netp_remover.remove(image, preset="balanced", **options)
+    from alphacut.api import Remover
+
+    fused = Remover(model="u2netp", preset="balanced", **options).remove(image)
     assert fused.alpha.shape == truth.shape
     assert np.abs(fused.alpha - plain.alpha).max() > 0.05  # the second pass really ran
     assert iou_outside_band(fused.alpha, truth) >= 0.8

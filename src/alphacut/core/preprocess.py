@@ -13,8 +13,10 @@ def model_input_size(spec: ModelSpec, height: int, width: int) -> tuple[int, int
     """The (h, w) the model runs at for an image of ``height`` x ``width``."""
     if spec.resize == "fixed":
         return spec.input_size
-    short = spec.input_size[0]
-    scale = short / min(height, width)
+    if spec.resize == "max_side":
+        scale = min(1.0, spec.input_size[0] / max(height, width))
+    else:
+        scale = spec.input_size[0] / min(height, width)
     m = spec.multiple
 
     def snap(v: float) -> int:

@@ -28,20 +28,20 @@ WORST_KEY = "_worst"  # in-memory only: (name -> uint8 prediction) for the galle
 
 
 def make_predictor(*, output: str = "alpha", **options: Any) -> Predictor:
-    """Build one ``alphacut.api.Remover`` from flat config options and return ``predict``.
+    """Build one engine from flat config options and return ``predict``.
 
-    ``output="alpha"`` scores the final matte; ``output="mask"`` scores the model's raw soft mask
+    ``output="alpha"`` scores the final matte; ``output="mask"`` scores the model's soft mask
     (same run, no refinement in the score) for raw-vs-refined comparisons.
     """
-    from alphacut.api import Remover
+    from alphacut.engine import Engine
 
     if output not in ("alpha", "mask"):
         raise ValueError(f"output must be 'alpha' or 'mask', not {output!r}")
-    remover = Remover(**options)
+    engine = Engine(**options)
 
     def predict(image_path: Path) -> tuple[npt.NDArray[np.float32], dict[str, float]]:
-        result = remover.remove(image_path)
-        alpha = result.alpha if output == "alpha" else result.mask
+        result = engine.remove(image_path)
+        alpha = result.alpha if output == "alpha" else result.soft
         return np.asarray(alpha, dtype=np.float32), dict(result.timings)
 
     return predict
@@ -159,22 +159,3 @@ def _progress(enabled: bool) -> Any:
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
-
-
-def run_eval(dataset_dirs: Iterable[str | Path], out_dir: str | Path,
-             configs: Mapping[str, Mapping[str, Any]], limit: int | None = None, *,
-             progress: bool = True, gallery_size: int = 8) -> list[dict[str, Any]]:
-    """Evaluate several configs (label → flat options for ``make_predictor``) and write the
-    comparison report (``report.md``, ``results.json``, galleries) into ``out_dir``."""
-    from alphacut.eval.report import write_report
-
-    dirs = [Path(d) for d in dataset_dirs]
-    results = []
-    for label, options in configs.items():
-        predict = make_predictor(**options)
-        result = evaluate(dirs, predict=predict, config_label=label, limit=limit,
-                          progress=progress, keep_worst=gallery_size)
-        result["options"] = dict(options)
-        results.append(result)
-    write_report(results, out_dir)
-    return results

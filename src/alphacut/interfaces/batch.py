@@ -8,7 +8,6 @@ input order. ``choose_workers`` picks how many images run the model at once.
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
 import string
@@ -20,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alphacut.errors import AlphacutError, InvalidImage, OutputError
+from alphacut.errors import AlphacutError, InternalError, OutputError
 from alphacut.formats import INPUT_SUFFIXES as IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
-    from alphacut.api import Remover
-    from alphacut.types import Decoded
+    from alphacut.engine import Engine, Inferred, Prepared
 
 TEMPLATE_FIELDS = ("stem", "name", "ext", "parent", "model", "relparent")
 
@@ -89,39 +87,14 @@ def output_path(job: Job, out_dir: Path, template: str, ext: str, model: str) ->
     return out_dir / job.rel.parent / name
 
 
-def run_batch(jobs: list[Job], work: Callable[[Job], Outcome], *, workers: int = 1,
-              on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Run ``work`` on every job with ``workers`` threads; errors become outcomes."""
-
-    def guarded(job: Job) -> Outcome:
-        try:
-            return work(job)
-        except Exception as exc:  # a bug must not stop the batch; report it as a failure
-            return failure(job, exc)
-
-    outcomes: list[Outcome] = []
-    if workers <= 1:
-        for job in jobs:
-            outcome = guarded(job)
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
-        return outcomes
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for outcome in pool.map(guarded, jobs):
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
-    return outcomes
-
-
 def failure(job: Job, exc: Exception) -> Outcome:
     """An exception raised for ``job`` as a failed Outcome (typed error, path in the message)."""
     if isinstance(exc, AlphacutError):
         return Outcome(job, error=exc)
     if isinstance(exc, OSError):
         return Outcome(job, error=OutputError(f"{job.source}: {exc}"))
-    return Outcome(job, error=InvalidImage(f"{job.source}: unexpected {exc!r}"))
+    return Outcome(job, error=InternalError(f"{job.source}: internal error {exc!r} (a bug in "
+                                            "alphacut: please report it)"))
 
 
 # ---------------------------------------------------------------- pipelined batch
@@ -254,54 +227,32 @@ def _run_one(job: Job, steps: Steps) -> Outcome:
     return result
 
 
-@dataclass
-class _Loaded:
-    """A decoded image waiting for the model: its tensor, output path and timings so far."""
-
-    decoded: Decoded
-    tensor: Any
-    dest: Path
-    timings: dict[str, float]
-
-
-def remover_steps(remover: Remover, destination: Callable[[Job], Path | Outcome]) -> Steps:
-    """Steps that decode, remove the background with ``remover`` and write the file.
+def engine_steps(engine: Engine, destination: Callable[[Job], Path | Outcome]) -> Steps:
+    """Steps that decode, remove the background with ``engine`` and write the file.
 
     ``destination(job)`` gives the output path, or an ``Outcome`` to skip the job (it may
     raise to fail it). Timings per stage (plus ``write``) land in ``Outcome.timings``.
     """
-    from alphacut.core import pipeline
-    from alphacut.core.decode import decode
     from alphacut.core.encode import write_atomic
-    from alphacut.core.infer import predict
 
-    config, spec = remover.config, remover.spec
-    session = remover.session  # load once, before any thread starts
+    engine.load()  # every pass's session, before any thread starts
 
-    def load(job: Job) -> _Loaded | Outcome:
+    def load(job: Job) -> tuple[Prepared, Path] | Outcome:
         dest = destination(job)
         if isinstance(dest, Outcome):
             return dest
         timings: dict[str, float] = {}
-        decoded = pipeline.run_timed(timings, "decode", decode, job.source,
-                                     max_pixels=config.max_pixels)
-        return _Loaded(decoded, pipeline.prepare(decoded, spec, timings), dest, timings)
+        return engine.prepare(engine.decode(job.source, timings), timings), dest
 
-    def infer(state: _Loaded) -> Any:
-        height, width = state.decoded.rgb.shape[:2]
-        return pipeline.run_timed(state.timings, "infer", predict, session, state.tensor,
-                                  image_pixels=height * width)
+    def infer(state: tuple[Prepared, Path]) -> Inferred:
+        return engine.infer([state[0]])[0]
 
-    def finish(job: Job, state: _Loaded, small: Any) -> Outcome:
-        result = pipeline.finish(state.decoded, small, session, config.refine, state.timings)
-        data = remover.render(result)
+    def finish(job: Job, state: tuple[Prepared, Path], inferred: Inferred) -> Outcome:
+        item, dest = state
+        data = engine.render(engine.finish(item, inferred))
         start = time.perf_counter()
-        write_atomic(state.dest, data)
-        state.timings["write"] = time.perf_counter() - start
-        return Outcome(job, output=state.dest, timings=state.timings)
+        write_atomic(dest, data)
+        item.timings["write"] = time.perf_counter() - start
+        return Outcome(job, output=dest, timings=item.timings)
 
     return Steps(load, infer, finish)
-
-
-def is_excluded(path: Path, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(path.name, p) for p in patterns)

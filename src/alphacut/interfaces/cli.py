@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from alphacut import __version__
+from alphacut.config import PRESETS
 from alphacut.errors import AlphacutError
+from alphacut.interfaces.cli_options import add_config_flags, model_licences
 
 EPILOG = """examples:
   alphacut remove photo.jpg -o cutout.png
@@ -48,28 +50,7 @@ def _add_remove(sub: Any) -> None:
     p.add_argument("--name", default="{stem}.{ext}", metavar="TEMPLATE",
                    help="output name template: {stem} {name} {ext} {parent} {model} "
                    "(default: %(default)s)")
-    p.add_argument("-m", "--model", help="model name or a spec file for your own .onnx "
-                   "(see 'alphacut models list'; default: the registry default)")
-    p.add_argument("--preset", choices=["fast", "balanced", "best"],
-                   help="quality preset: fast (model only), balanced (default: band "
-                   "matting, clean edge colours), best (balanced + a second model fused in; for "
-                   "u2net that is isnet-general, AGPL-3.0)")
-    p.add_argument("--mask", action="store_true", help="write the alpha mask only")
-    p.add_argument("--bg", metavar="COLOR|IMAGE",
-                   help="put the subject over a colour (white, #rrggbb, r,g,b) or an image")
-    p.add_argument("-f", "--format", choices=["png", "webp", "tiff", "jpeg"],
-                   help="output format (default: from -o's extension, else png)")
-    p.add_argument("--crop", action="store_true", help="crop to the subject")
-    p.add_argument("--margin", type=int, default=None, help="crop margin in pixels (16)")
-    p.add_argument("--quality", type=int, help="JPEG/WebP quality 1..100 (92)")
-    p.add_argument("--upsample", choices=["guided", "bilinear"], help="mask upsampling")
-    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None,
-                   help="matting in the uncertain band (slower, finer hair)")
-    p.add_argument("--decontaminate", action=argparse.BooleanOptionalAction, default=None,
-                   help="clean the old background's colour from the edges")
-    _add_fusion_flags(p)
-    p.add_argument("--max-pixels", type=int, help="refuse images larger than this")
-    p.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    add_config_flags(p)
     exist = p.add_mutually_exclusive_group()
     exist.add_argument("--skip-existing", action="store_true", help="skip outputs that exist")
     exist.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
@@ -93,26 +74,14 @@ def _add_models(sub: Any) -> None:
     info.set_defaults(func=cmd_models_info)
 
 
-def _add_fusion_flags(p: argparse.ArgumentParser) -> None:
-    """Flags shared by remove and eval: band width, ensemble, flip."""
-    p.add_argument("--matting-band", type=float, default=None, metavar="FRACTION",
-                   help="extra matting band width, fraction of the long side (0..0.1; 0)")
-    p.add_argument("--ensemble", metavar="MODELS", default=None,
-                   help="also run these models and fuse their masks: comma list, 'auto' "
-                   "(the measured partner) or 'none'; mind each model's licence")
-    p.add_argument("--flip", dest="tta_flip", action=argparse.BooleanOptionalAction,
-                   default=None, help="also run the mirrored photo and fuse (test-time "
-                   "augmentation)")
-
-
 def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure quality on datasets with ground truth")
     p.add_argument("datasets", nargs="+", metavar="DATASET_DIR")
-    p.add_argument("-m", "--model", action="append", help="model(s) to evaluate")
-    p.add_argument("--preset", action="append", choices=["fast", "balanced", "best"])
-    p.add_argument("--upsample", choices=["guided", "bilinear"])
-    p.add_argument("--matting", action=argparse.BooleanOptionalAction, default=None)
-    _add_fusion_flags(p)
+    p.add_argument("-m", "--model", action="append",
+                   help=f"model(s) to evaluate (repeatable; {model_licences()})")
+    p.add_argument("--preset", action="append", choices=list(PRESETS),
+                   help="preset(s) to evaluate (repeatable)")
+    add_config_flags(p, groups=("refine",))
     p.add_argument("--raw", action="store_true",
                    help="also score each model's raw mask (plain resize) as a baseline")
     p.add_argument("--limit", type=int, help="first N images per set")
@@ -124,8 +93,9 @@ def _add_serve(sub: Any) -> None:
     p = sub.add_parser("serve", help="HTTP API and web page (needs alphacut[server])")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("-m", "--model", help="default model")
-    p.add_argument("--models", help="comma-separated models the server may load")
+    p.add_argument("-m", "--model", help=f"default model ({model_licences()})")
+    p.add_argument("--models", help="comma-separated models the server may load (mind each "
+                   "model's licence when you serve it)")
     p.add_argument("--concurrency", type=int, default=None, help="images processed at once")
     p.add_argument("--queue", type=int, default=None, help="requests waiting before 503")
     p.add_argument("--max-upload-mb", type=float, default=None)
@@ -189,14 +159,14 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from alphacut.interfaces.progress import download_progress
     from alphacut.models.registry import get_spec
-    from alphacut.runtime.weights import pull
+    from alphacut.runtime.weights import ensure_weights
 
     failed = 0
     for name in args.names:
         try:
             spec = get_spec(name)
             with download_progress() as progress:
-                path = pull(spec, progress=progress)
+                path = ensure_weights(spec, progress=progress)
             print(f"{spec.name}: {path} (sha256 verified, licence {spec.license})")
         except AlphacutError as exc:
             print(f"alphacut: {name}: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from alphacut.errors import InvalidOption
 def configs_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """One labelled option set per (model, preset) pair asked for; the models' raw masks
     (plain bilinear resize) are added as a baseline when ``--raw`` is given."""
+    from alphacut.interfaces.cli_options import config_options
     from alphacut.models.registry import DEFAULT_MODEL
 
     models = args.model or [DEFAULT_MODEL]
@@ -23,9 +24,7 @@ def configs_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             configs[f"{model} raw"] = {"model": model, "preset": "fast", "output": "mask"}
         for preset in presets:
             options: dict[str, Any] = {"model": model, "preset": preset,
-                                       "upsample": args.upsample, "matting": args.matting,
-                                       "matting_band": args.matting_band,
-                                       "ensemble": args.ensemble, "tta_flip": args.tta_flip}
+                                       **config_options(args, groups=("refine",))}
             label = " ".join(str(v) for v in (model, preset) if v) or model
             configs[label] = {k: v for k, v in options.items() if v is not None}
     return configs
@@ -33,7 +32,7 @@ def configs_from_args(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from alphacut.eval.harness import run_eval
+        from alphacut.eval.suite import run_eval
     except ImportError as exc:
         raise InvalidOption(f"alphacut eval needs: pip install 'alphacut[eval]' ({exc})") from exc
     missing = [d for d in args.datasets if not Path(d).is_dir()]

@@ -14,9 +14,9 @@ from alphacut.interfaces.batch import (
     Job,
     Outcome,
     choose_workers,
+    engine_steps,
     expand_inputs,
     output_path,
-    remover_steps,
     run_pipeline,
 )
 
@@ -25,12 +25,9 @@ DEFAULT_OUT_DIR = "alphacut-out"
 
 def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
     """The one Config for this run, from the flags (None means the default)."""
-    return Config.build(
-        model=args.model, preset=args.preset, mask_only=args.mask or None, bg=args.bg,
-        format=fmt, crop=args.crop or None, crop_margin=args.margin, quality=args.quality,
-        upsample=args.upsample, matting=args.matting, decontaminate=args.decontaminate,
-        matting_band=args.matting_band, ensemble=args.ensemble, tta_flip=args.tta_flip,
-        max_pixels=args.max_pixels, threads=args.threads)
+    from alphacut.interfaces.cli_options import config_options
+
+    return Config.build(**{**config_options(args), "format": fmt})
 
 
 def single_file_target(args: argparse.Namespace) -> Path | None:
@@ -136,7 +133,7 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
             advance(outcome.job.source.name)
 
         # decoding and encoding overlap the model; ``workers`` images infer at once (batch.py)
-        outcomes = run_pipeline(jobs, remover_steps(remover, checked), workers=workers,
+        outcomes = run_pipeline(jobs, engine_steps(remover, checked), workers=workers,
                                 on_done=done)
     return _summarise(outcomes, failures, args.quiet)
 

@@ -12,10 +12,10 @@ DEFAULT_MODEL = "u2net"
 
 
 def _builtin() -> dict[str, ModelSpec]:
-    from alphacut.models.zoo import birefnet, isnet, modnet, u2net
+    from alphacut.models.zoo import birefnet, isnet, modnet, rvm, u2net
 
     specs: dict[str, ModelSpec] = {}
-    for module in (isnet, u2net, modnet, birefnet):
+    for module in (isnet, u2net, modnet, rvm, birefnet):
         for spec in module.SPECS:
             specs[spec.name] = spec
     return specs

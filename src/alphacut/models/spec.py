@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 SourceKind = Literal["url", "pypi_wheel", "npm_tarball", "hf_hub"]
-ResizePolicy = Literal["fixed", "short_side"]
+ResizePolicy = Literal["fixed", "short_side", "max_side"]
 ScaleRule = Literal["divide_255", "divide_max"]
 Task = Literal["general", "portrait-matting", "video-matting"]
 
@@ -46,10 +47,18 @@ class Source:
 class ModelSpec:
     """Everything needed to run one ONNX model with the generic session.
 
-    Preprocessing: RGB ``uint8`` is resized to ``input_size`` (``fixed``) or so that the short
-    side is ``input_size[0]`` with both sides multiples of ``multiple`` (``short_side``), scaled
-    by ``scale`` (``divide_255``: x/255; ``divide_max``: x/max(x)), then ``(x - mean) / std``.
-    The output ``output_index`` is taken, ``activation`` applied, and channel 0 kept.
+    Preprocessing: RGB ``uint8`` is resized to ``input_size`` (``fixed``), so that the short
+    side is ``input_size[0]`` (``short_side``) or so that the long side is at most
+    ``input_size[0]`` (``max_side``, never enlarged), both sides multiples of ``multiple``;
+    scaled by ``scale`` (``divide_255``: x/255; ``divide_max``: x/max(x)), then
+    ``(x - mean) / std``. The input ``input_name`` (default: the first) takes the image.
+
+    The output ``output_name`` (default: the one at ``output_index``) is taken, ``activation``
+    applied, and channel 0 kept. A recurrent model (video matting) lists ``state``: pairs of
+    (output name, input name) whose values are fed back on the next call, zeros
+    ``(1, 1, 1, 1)`` at the start; ``ratio_input`` names a scalar input set to
+    ``min(1, ratio_side / long side)`` (RVM's ``downsample_ratio``). ``batch``: the largest
+    batch the graph takes at once (1 for fixed-batch exports).
     """
 
     name: str
@@ -67,10 +76,14 @@ class ModelSpec:
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     input_name: str | None = None
     output_index: int = 0
+    output_name: str | None = None
     activation: Literal["none", "sigmoid"] = "none"
+    state: tuple[tuple[str, str], ...] = ()
+    ratio_input: str | None = None
+    ratio_side: int = 512
+    batch: int = 1
     description: str = ""
     available_here: bool = True
-    tags: tuple[str, ...] = field(default_factory=tuple)
     local_path: str | None = None  # a user's own .onnx: used in place, never copied
 
     @property
@@ -78,3 +91,19 @@ class ModelSpec:
         """Cache file name: content-addressed, so a present file is a verified file."""
         tag = self.sha256[:16] if self.sha256 else "unpinned"
         return f"{self.name}-{tag}.onnx"
+
+    @property
+    def recurrent(self) -> bool:
+        return bool(self.state)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything a non-Python runtime needs to run this model (the page, a worker):
+        weights file and hash, input/output names, sizes, normalisation, state, licence."""
+        data = asdict(self)
+        data["sources"] = [asdict(s) for s in self.sources]
+        data["filename"] = self.filename
+        data.pop("local_path")
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)

@@ -1,8 +1,7 @@
 """The app factory: ``create_app(settings) -> FastAPI``.
 
-One app owns its state (``app.state.alphacut``): the settings, the limiter (bounded
-concurrency + queue + timeout), its metrics registry, and one ``Remover`` per model, created
-once and shared by every request (ONNX Runtime sessions are thread-safe).
+One app owns its state (``app.state.alphacut``, see ``state.py``): the settings, the limiter,
+the metrics registry and the engines, shared by every request.
 """
 
 from __future__ import annotations
@@ -10,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,14 +20,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alphacut import __version__
-from alphacut.api import Remover
-from alphacut.config import Config
-from alphacut.errors import AlphacutError, InvalidOption
-from alphacut.interfaces.server.limits import Limiter
-from alphacut.interfaces.server.metrics import Metrics, MetricsMiddleware
+from alphacut.errors import AlphacutError
+from alphacut.interfaces.server import docs, routes
+from alphacut.interfaces.server.metrics import MetricsMiddleware
 from alphacut.interfaces.server.settings import ServerSettings
+from alphacut.interfaces.server.state import STATIC_DIR, ServerState
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 # The page is ES modules: browsers refuse a module script whose type is not JavaScript (with
 # nosniff), and some systems' MIME tables map .js to text/plain.
 mimetypes.add_type("text/javascript", ".js")
@@ -48,42 +43,8 @@ SECURITY_HEADERS = [
 ]
 
 
-class ServerState:
-    """Everything one app shares between requests."""
-
-    def __init__(self, settings: ServerSettings) -> None:
-        self.settings = settings
-        self.limiter = Limiter(settings.concurrency, settings.queue, settings.timeout)
-        self.metrics = Metrics(lambda: (self.limiter.waiting, self.limiter.in_flight),
-                               self.loaded_models)
-        self._removers: dict[str, Remover] = {}
-        self._lock = threading.Lock()
-
-    def remover(self, name: str | None = None) -> Remover:
-        """The shared Remover for ``name`` (the default model if None); session loads lazily."""
-        name = name or self.settings.model
-        if name not in self.settings.models:
-            raise InvalidOption(f"model {name!r} is not served here; choose one of: "
-                                f"{', '.join(self.settings.models)}")
-        with self._lock:
-            if name not in self._removers:
-                config = Config.build(model=name, threads=self.settings.threads,
-                                      max_pixels=self.settings.max_pixels)
-                self._removers[name] = Remover(config)
-            return self._removers[name]
-
-    @staticmethod
-    def loaded_models() -> list[str]:
-        """Models with a live session (sessions are shared process-wide)."""
-        from alphacut.runtime.session import loaded_models
-
-        return loaded_models()
-
-
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     """A ready-to-serve app: API under /v1, the web page at /, metrics, health, docs."""
-    from alphacut.interfaces.server import docs, routes
-
     settings = (settings or ServerSettings()).resolved()
     state = ServerState(settings)
     app = FastAPI(title="alphacut", version=__version__, lifespan=_lifespan,
@@ -106,7 +67,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: ServerState = app.state.alphacut
     if state.settings.preload:
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, lambda: state.remover().session)
+        await loop.run_in_executor(None, lambda: state.engine({}).load())
     try:
         yield
     finally:

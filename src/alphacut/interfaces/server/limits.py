@@ -20,17 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from alphacut.errors import AlphacutError, Busy
+from alphacut.errors import Busy, RequestTimeout
 
 T = TypeVar("T")
-
-
-class RequestTimeout(AlphacutError):
-    """Processing took longer than the server's per-request timeout."""
-
-    exit_code = 5
-    http_status = 504
-    code = "timeout"
 
 
 def busy(message: str, retry_after: int) -> Busy:

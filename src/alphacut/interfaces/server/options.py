@@ -1,48 +1,48 @@
 """HTTP options -> the flat Config options, with the same names the CLI uses.
 
-Form and query values are text; each is converted to the type of its Config field. Unknown
-names are an error listing the valid ones, never ignored. A few Config options belong to the
-operator, not the client: ``threads``, and ``bg_image`` (a server-side path); ``max_pixels``
-may only lower the server's own limit.
+Which options an endpoint takes, and their types, come from the config's option metadata
+(``config.options``). Form and query values are text; each is converted to its option's type.
+Unknown names are an error listing the valid ones, never ignored. Options marked operator-only
+(``threads``), and ``bg_image`` (a server-side path), are not the client's; ``max_pixels`` may
+only lower the server's own limit.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from alphacut.config import Config, parse_background
+from alphacut.config import options, parse_background
 from alphacut.errors import InvalidOption
 
-OPERATOR_ONLY = frozenset({"threads", "bg_image"})
-MASK_OPTIONS = frozenset({"model", "preset", "upsample", "guided_radius", "guided_eps",
-                          "matting", "matting_band", "ensemble", "tta_flip", "max_pixels"})
 MASK_SIZE = ("width", "height")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
+def operator_only() -> frozenset[str]:
+    """Options a client may not set."""
+    return frozenset({i.name for i in options() if not i.client} | {"bg_image"})
+
+
 def option_types() -> dict[str, type]:
-    """Flat option name -> Python type of its value (from Config's own defaults)."""
-    base = Config()
-    types: dict[str, type] = {"model": str, "max_pixels": int, "bg": str, "preset": str}
-    for group in (base.refine, base.output):
-        for f in dataclasses.fields(group):
-            value = getattr(group, f.name)
-            if value is not None:
-                types[f.name] = str if isinstance(value, tuple) else type(value)
-    return {name: kind for name, kind in types.items() if name in Config.option_names()}
+    """Flat option name -> the type of its value as a client sends it."""
+    return {info.name: info.kind for info in options()}
+
+
+def endpoint_options(endpoint: str) -> list[str]:
+    """Options the image endpoint ``endpoint`` (``remove`` or ``mask``) accepts."""
+    return sorted(i.name for i in options() if i.client and endpoint in i.endpoints)
 
 
 def remove_option_names() -> list[str]:
     """Options ``POST /v1/remove`` accepts."""
-    return sorted(set(Config.option_names()) - OPERATOR_ONLY)
+    return endpoint_options("remove")
 
 
 def mask_option_names() -> list[str]:
     """Options ``POST /v1/mask`` accepts (``width``/``height`` are the mask's size)."""
-    return sorted(MASK_OPTIONS | set(MASK_SIZE))
+    return sorted([*endpoint_options("mask"), *MASK_SIZE])
 
 
 def parse_options(raw: Mapping[str, str], valid: Iterable[str]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def parse_options(raw: Mapping[str, str], valid: Iterable[str]) -> dict[str, Any
     unknown = sorted(set(raw) - set(valid))
     if unknown:
         hint = ""
-        if set(unknown) & OPERATOR_ONLY:
+        if set(unknown) & operator_only():
             hint = " (threads and bg_image are set by the server operator; upload a " \
                    "background image as the multipart file 'bg')"
         raise InvalidOption(f"unknown option(s) {unknown}{hint}; valid: {', '.join(valid)}")
@@ -111,3 +111,19 @@ def openapi_body(names: list[str], *, background: bool) -> dict[str, Any]:
             "application/octet-stream": {"schema": binary},
         }},
     }
+
+
+def options_document(default_model: str) -> dict[str, Any]:
+    """``GET /v1/options``: every client option (type, default, range, choices, help, group,
+    endpoints), the presets' settings and the output formats, for the web page and clients."""
+    from alphacut.config import PRESETS, preset_refine
+    from alphacut.formats import TABLE
+
+    described = [i.describe() for i in options() if i.client]
+    presets = {name: {k: list(v) if isinstance(v, tuple) else v
+                      for k, v in preset_refine(name).items()} for name in PRESETS}
+    formats = [{"name": f.name, "extensions": list(f.extensions), "mime": f.mime,
+                "alpha": f.alpha, "writable": f.writable, "max_side": f.max_side}
+               for f in TABLE]
+    return {"options": described, "presets": presets, "formats": formats,
+            "default_model": default_model}

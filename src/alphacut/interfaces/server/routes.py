@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from alphacut import __version__
-from alphacut.api import Remover
 from alphacut.config import Config
-from alphacut.core import pipeline
+from alphacut.engine import Engine
+from alphacut.engine.stages import timed
 from alphacut.errors import ImageTooLarge, InvalidOption
 from alphacut.formats import mime_type
 from alphacut.interfaces.server import options as opts
-from alphacut.interfaces.server.app import STATIC_DIR, ServerState
+from alphacut.interfaces.server.state import STATIC_DIR, ServerState
 from alphacut.interfaces.server.upload import Upload, read_upload
 from alphacut.models.registry import get_spec
 
@@ -57,13 +57,14 @@ async def remove_background(request: Request) -> Response:
     state.limiter.check_admission()  # a full queue refuses before reading the upload
     upload = await read_upload(request, state.settings.max_upload_bytes)
     options = _options(request, upload, opts.remove_option_names(), state)
-    remover = state.remover(options.pop("model", None))
-    config = remover.config.replace(**options)  # validate before queueing
+    engine = state.engine(options)
+    options.pop("model", None)
+    config = engine.config.replace(**options)  # validate before queueing
     _check_background_upload(upload, options, config)
-    (data, timings), waited = await state.limiter.run(_remove_job, remover, upload, options,
+    (data, timings), waited = await state.limiter.run(_remove_job, engine, upload, options,
                                                       config)
     return _image_response(state, data, mime_type(config.output.format), timings, waited,
-                           remover.spec.name)
+                           engine.spec.name)
 
 
 @router.post("/v1/mask", response_class=Response, responses=_IMAGE_RESPONSES,
@@ -80,11 +81,12 @@ async def alpha_mask(request: Request) -> Response:
     options = _options(request, upload, opts.mask_option_names(), state)
     size = (options.pop("width", None), options.pop("height", None))
     _check_mask_size(size, options["max_pixels"])
-    remover = state.remover(options.pop("model", None))
-    remover.config.replace(**options)  # validate before queueing
-    (data, timings), waited = await state.limiter.run(_mask_job, remover, upload.image, options,
+    engine = state.engine(options)
+    options.pop("model", None)
+    engine.config.replace(**options)  # validate before queueing
+    (data, timings), waited = await state.limiter.run(_mask_job, engine, upload.image, options,
                                                       size)
-    return _image_response(state, data, "image/png", timings, waited, remover.spec.name)
+    return _image_response(state, data, "image/png", timings, waited, engine.spec.name)
 
 
 def _options(request: Request, upload: Upload, valid: list[str],
@@ -115,31 +117,31 @@ def _check_mask_size(size: tuple[int | None, int | None], max_pixels: int) -> No
                             f"{max_pixels} pixels")
 
 
-def _remove_job(remover: Remover, upload: Upload, options: dict[str, Any],
+def _remove_job(engine: Engine, upload: Upload, options: dict[str, Any],
                 config: Config) -> tuple[bytes, dict[str, float]]:
-    """Worker thread: decode, estimate, composite, encode."""
-    from alphacut.core.decode import decode
+    """Worker thread: the engine's stages, with an uploaded background if one came."""
+    from alphacut.engine.stages import render
 
-    result = remover.remove(upload.image, **options)
+    result = engine.remove(upload.image, **options)
     background = None
     if upload.background is not None:
-        with pipeline.timed(result.timings, "decode_bg"):
-            background = decode(upload.background, max_pixels=config.max_pixels).rgb
-    data = pipeline.render(result, config.output, background)
+        with timed(result.timings, "decode_bg"):
+            background = engine.decode(upload.background, max_pixels=config.max_pixels).rgb
+    data = render(result, config.output, background)
     return data, result.timings
 
 
-def _mask_job(remover: Remover, image: bytes, options: dict[str, Any],
+def _mask_job(engine: Engine, image: bytes, options: dict[str, Any],
               size: tuple[int | None, int | None]) -> tuple[bytes, dict[str, float]]:
     """Worker thread: the alpha matte, resized if asked, as 8-bit PNG."""
     from alphacut.core.composite import alpha_to_u8
     from alphacut.core.encode import encode
 
-    max_pixels = int(options.get("max_pixels", remover.config.max_pixels))
-    result = remover.remove(image, decontaminate=False, **options)
-    with pipeline.timed(result.timings, "resize"):
+    max_pixels = int(options.get("max_pixels", engine.config.max_pixels))
+    result = engine.remove(image, **{**options, "decontaminate": False})
+    with timed(result.timings, "resize"):
         alpha = _resized(result.alpha, size, max_pixels)
-    with pipeline.timed(result.timings, "encode"):
+    with timed(result.timings, "encode"):
         data = encode(alpha_to_u8(alpha), "png")
     return data, result.timings
 
@@ -198,6 +200,14 @@ async def models(request: Request) -> JSONResponse:
             "input_size": list(spec.input_size), "description": spec.description,
         })
     return JSONResponse({"models": items})
+
+
+@router.get("/v1/options", summary="Every option with its type, range and help")
+async def options_document(request: Request) -> JSONResponse:
+    """The options ``/v1/remove`` and ``/v1/mask`` take (the same names as the CLI's flags),
+    each with type, default, range, choices, help and the endpoints that take it; the
+    presets' settings; the image formats. The web page builds its controls from this."""
+    return JSONResponse(opts.options_document(app_state(request).settings.model))
 
 
 @router.get("/healthz", summary="Liveness and load")

@@ -17,20 +17,12 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from alphacut.errors import AlphacutError, ImageTooLarge
+from alphacut.errors import BadRequest, ImageTooLarge
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and option fields around the file
 MAX_FIELD_BYTES = 4096
 MAX_PARTS = 32
 FILE_FIELDS = ("file", "image")
-
-
-class BadRequest(AlphacutError):
-    """The request itself is malformed (broken multipart, no image part...)."""
-
-    exit_code = 2
-    http_status = 400
-    code = "bad_request"
 
 
 @dataclass

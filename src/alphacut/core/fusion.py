@@ -1,4 +1,4 @@
-"""Ensembling and test-time augmentation: several soft masks of one photo fused into one.
+"""Mask fusion (ensembles and flip TTA): several soft masks of one photo fused into one.
 
 Different models fail on different photos (one misses a plant, another a second flower);
 fused, their mistakes shrink. Fusion is a weighted mean of the masks' logits: where one model
@@ -8,20 +8,18 @@ unsure and the matting step resolves it from the photo's colours. Measured on
 confidence-weighted mean; the horizontal flip helps isnet-general but not u2net/u2netp; the
 high-resolution pass on crops hurt every set (the models lose their context), so it is not
 offered.
+
+The model passes themselves run in the engine's infer stage (``engine/passes.py``); this
+module only does the maths.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from alphacut.types import RGB, Mask
-
-if TYPE_CHECKING:
-    from alphacut.config import RefineOptions
-    from alphacut.runtime.session import ModelSession
+from alphacut.types import Mask
 
 # "auto" partner: the general model whose failures differ most from the primary's (measured)
 AUTO_PARTNER = {"isnet-general": "u2net", "isnet-general-q": "u2net", "u2net": "isnet-general",
@@ -57,38 +55,3 @@ def partners(primary: str | None, names: Sequence[str]) -> list[str]:
         if name != primary and name not in out:
             out.append(name)
     return out
-
-
-def model_mask(session: ModelSession, rgb: RGB, refine: RefineOptions, *,
-               flip: bool = False) -> Mask:
-    """``session``'s soft mask of ``rgb`` ``uint8 (H, W, 3)`` (mirrored and back if ``flip``),
-    upsampled as ``refine`` says: ``float32 (H, W)`` in [0, 1]."""
-    from alphacut.core import mask, preprocess
-    from alphacut.core.infer import predict
-
-    image = np.ascontiguousarray(rgb[:, ::-1]) if flip else rgb
-    small = predict(session, preprocess.to_tensor(image, session.spec))
-    if flip:
-        small = np.ascontiguousarray(small[:, ::-1])
-    return mask.to_full_resolution(small, rgb, method=refine.upsample,
-                                   radius=refine.guided_radius, eps=refine.guided_eps)
-
-
-def ensemble_soft(rgb: RGB, soft: Mask, refine: RefineOptions,
-                  session: ModelSession | None) -> Mask:
-    """The primary soft mask ``float32 (H, W)`` fused with the flipped pass and the partner
-    models ``refine`` asks for (``tta_flip``, ``ensemble``); ``soft`` itself if none."""
-    from alphacut.models.registry import get_spec
-    from alphacut.runtime.session import load_session
-
-    primary = session.spec.name if session is not None else None
-    masks, weights = [soft], [FUSION_WEIGHT.get(primary or "", 1.0)]
-    if refine.tta_flip and session is not None:
-        masks.append(model_mask(session, rgb, refine, flip=True))
-        weights.append(weights[0])
-        weights[0] = weights[1] = weights[0] / 2.0  # the model keeps its weight, split in two
-    for name in partners(primary, refine.ensemble):
-        other = load_session(get_spec(name))
-        masks.append(model_mask(other, rgb, refine))
-        weights.append(FUSION_WEIGHT.get(name, 1.0))
-    return fuse_logits(masks, weights)
