@@ -90,9 +90,9 @@ def build() -> dict[str, Any]:
         ],
         "soft_mask": {
             "raw": flat(raw_output()), "shape": [1, 1, 4, 4],
-            "none": flat(infer.to_soft_mask(raw_output() / 10.0 + 0.5, u2netp)),
+            "none": flat(infer.to_soft_masks(raw_output() / 10.0 + 0.5, u2netp, 1)[0]),
             "none_raw": flat(raw_output() / 10.0 + 0.5),
-            "sigmoid": flat(infer.to_soft_mask(raw_output(), sigmoid)),
+            "sigmoid": flat(infer.to_soft_masks(raw_output(), sigmoid, 1)[0]),
         },
         "gray": flat(gray),
         "resize_area_gray": {"width": 12, "height": 8, "data": flat(

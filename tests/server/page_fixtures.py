@@ -21,6 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MISSING = "isnet-general-q"  # a model the page's server lists but cannot run
+PARTNER = "isnet-general"  # served, not cached: u2netp's "best" partner (503 weights_error)
 
 PAGE_MARKS = [
     pytest.mark.browser,
@@ -39,7 +40,7 @@ def page_url(u2netp_remover, tmp_path_factory) -> Iterator[str]:  # type: ignore
     real = cached_path(u2netp_remover.spec)
     assert real is not None
     (home / "models" / real.name).symlink_to(real)
-    settings = ServerSettings(model="u2netp", models=("u2netp", MISSING), queue=4)
+    settings = ServerSettings(model="u2netp", models=("u2netp", MISSING, PARTNER), queue=4)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ALPHACUT_HOME", str(home))
         mp.setenv("ALPHACUT_OFFLINE", "1")

@@ -69,25 +69,26 @@ export async function postImage(url, body, contentType, progress) {
   }
 }
 
+const UNAVAILABLE = "This server cannot run that model or quality (a model it needs is not " +
+  "installed here). Choose another model or quality.";
+
 // What to tell the person: short, no server paths, hashes or stack traces.
 export function userMessage(err) {
   if (!(err instanceof ApiError)) return err && err.message ? err.message : String(err);
+  if (unavailable(err)) return UNAVAILABLE;
   const byCode = {
-    weights_error: "This server cannot run that model or quality right now (its model files " +
-      "are not installed). Choose another model or quality.",
-    offline: "This server cannot run that model or quality right now (its model files are " +
-      "not installed). Choose another model or quality.",
     busy: "The server is busy. Try again in a minute.",
     image_too_large: "This image is too large for the server.",
     unsupported_image: "The server cannot read this file type.",
     invalid_image: "This file is damaged or is not an image.",
+    timeout: "The server took too long with this image.",
     network: err.message,
   };
   if (byCode[err.code]) return byCode[err.code];
   if (err.status === 413) return byCode.image_too_large;
   if (err.status === 415) return byCode.unsupported_image;
-  if (err.status === 422 && err.code === "invalid_option") return `Setting refused: ${clean(err.detail)}`;
-  if (err.status === 504) return "The server took too long with this image.";
+  if (err.status === 504) return byCode.timeout;
+  if (err.status === 422) return `Setting refused: ${clean(err.detail)}`;
   return `The server could not process this image (${err.status || "no answer"}).`;
 }
 
@@ -96,5 +97,11 @@ function clean(text) {
   return String(text || "").replace(/(\/[\w.-]+){2,}/g, "…").replace(/\b[0-9a-f]{32,}\b/g, "…");
 }
 
-export const weightsMissing = (err) =>
-  err instanceof ApiError && (err.code === "weights_error" || err.code === "offline");
+// The server cannot run the chosen model/quality here: weights missing (503 weights_error or
+// offline), or a model the preset needs is not served (422; no code of its own yet, so its
+// wording is matched).
+export function unavailable(err) {
+  if (!(err instanceof ApiError)) return false;
+  if (["weights_error", "offline", "model_unavailable"].includes(err.code)) return true;
+  return err.code === "invalid_option" && /not served here/.test(err.detail || "");
+}

@@ -1,7 +1,7 @@
 // One card per image, each holding its own state: the file, the full-resolution foreground
 // and alpha once made, the current render (the file a download gives), and its DOM.
 
-import { postImage, userMessage, weightsMissing } from "./api.js";
+import { postImage, unavailable, userMessage } from "./api.js";
 import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
@@ -141,7 +141,7 @@ export class Card {
     this.setResult(null);
     this.showDownload();
     const text = userMessage(err);
-    if (weightsMissing(err)) {
+    if (unavailable(err)) {
       store.unavailable.add(`${opts.model}|${opts.preset}`);
       fillPresets();
     }

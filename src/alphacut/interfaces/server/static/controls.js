@@ -144,11 +144,19 @@ export function fillAdvanced() {
     && (o.endpoints || []).includes(endpoint));
   const box = $("#advanced-fields");
   const before = advancedValues(null);
-  box.replaceChildren(...shown.map((o) => optionControl(o, before[o.name])));
+  const preset = store.presets[$("#preset").value] || {};
+  box.replaceChildren(...shown.map((o) => optionControl(o, before[o.name], preset[o.name])));
+  for (const name of Object.keys(before)) {
+    const input = $(`#advanced-fields [data-option="${name}"]`);
+    if (input) input.dataset.touched = "1";
+  }
   $("#advanced").hidden = shown.length === 0;
 }
 
-function optionControl(option, value) {
+// `value`: what the person chose; else the preset's setting, else the option's default.
+function optionControl(option, value, presetValue) {
+  if (value === undefined && presetValue !== undefined) value = presetValue;
+  if (Array.isArray(value)) value = value.join(",");
   const label = document.createElement("label");
   label.className = "field option";
   const name = document.createElement("span");

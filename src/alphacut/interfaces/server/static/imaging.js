@@ -235,7 +235,7 @@ export function tensorStats(tensor) {
   return stats;
 }
 
-// A model's raw output map -> soft mask in [0, 1] (core.infer.to_soft_mask). No stretching.
+// A model's raw output map -> soft mask in [0, 1] (core.infer.to_soft_masks). No stretching.
 export function toSoftMask(raw, activation) {
   const out = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) {

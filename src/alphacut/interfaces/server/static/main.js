@@ -7,7 +7,7 @@
 
 import { Card } from "./cards.js";
 import {
-  fillPresets, loadCapabilities, requestKey, showBackground, showMode, showModelInfo,
+  fillAdvanced, fillPresets, loadCapabilities, requestKey, showBackground, showMode, showModelInfo,
 } from "./controls.js";
 import { decode } from "./canvas.js";
 import { $, $$, announce, changed, onChange, store } from "./store.js";
@@ -148,7 +148,7 @@ function init() {
   wireBackground();
   showBackground();
   $("#model").addEventListener("change", () => { showModelInfo(); fillPresets(); changed(); });
-  $("#preset").addEventListener("change", changed);
+  $("#preset").addEventListener("change", () => { fillAdvanced(); changed(); });
   $("#privacy").addEventListener("change", () => { showMode(); changed(); });
   $("#zip").addEventListener("click", downloadZip);
   $("#clear").addEventListener("click", clearAll);
