@@ -1,4 +1,5 @@
-// All of the page's pixel maths: pure functions on typed arrays, no DOM.
+// All of the page's pixel maths: pure functions on typed arrays, no DOM (the resizes are in
+// resize.js and re-exported here, so this is the one module to import).
 //
 // Each function mirrors one of the engine's (named in its comment) and is checked against
 // golden vectors the engine writes (tests/golden/vectors.json), so the two cannot drift.
@@ -11,6 +12,10 @@
 // photo's own alpha was multiplied (the engine takes the minimum), and compositing went
 // through the canvas's premultiplied alpha. Each now follows the engine.
 
+import { linearTaps, resizeArea, resizeLinear, resizeU8, roundEven, toU8 } from "./resize.js";
+
+export { resizeArea, resizeLinear, resizeLinearU8, resizeU8, roundEven, toU8 } from "./resize.js";
+
 export const CROP_THRESHOLD = 0.05; // alpha above this counts as subject (core.composite)
 export const CROP_MARGIN = 16; // default crop_margin (config)
 export const WORK_MAX_SIDE = 1024; // guided filter fit resolution (core.mask)
@@ -18,174 +23,12 @@ export const GUIDED_RADIUS = 4;
 export const GUIDED_EPS = 1e-3;
 export const EMPTY_FRACTION = 0.002; // under 0.2 % of pixels solid: "no subject found"
 
-// ------------------------------------------------------------------ rounding and sizes
-
-// OpenCV's saturate_cast<uchar>: round half to even, clamp to 0..255.
-export function toU8(v) {
-  if (!(v > 0)) return 0;
-  if (v >= 255) return 255;
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 === 1 ? r - 1 : r;
-}
+// ------------------------------------------------------------------ sizes
 
 // (width, height) scaled to fit maxSide on the long side, never enlarged (core.mask.working_size).
 export function fitWithin(width, height, maxSide) {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return [Math.max(1, roundEven(width * scale)), Math.max(1, roundEven(height * scale))];
-}
-
-// ------------------------------------------------------------------ resizing (cv2.resize)
-
-// Source taps for bilinear resizing from -> to samples, pixel centres aligned, edges clamped.
-function linearTaps(from, to) {
-  const i0 = new Int32Array(to);
-  const i1 = new Int32Array(to);
-  const f = new Float32Array(to);
-  const scale = from / to;
-  for (let t = 0; t < to; t++) {
-    let s = (t + 0.5) * scale - 0.5;
-    let k = Math.floor(s);
-    let frac = s - k;
-    if (k < 0) { k = 0; frac = 0; }
-    if (k >= from - 1) { k = from - 1; frac = 0; }
-    i0[t] = k;
-    i1[t] = Math.min(k + 1, from - 1);
-    f[t] = frac;
-  }
-  return { i0, i1, f };
-}
-
-// Float bilinear (cv2 INTER_LINEAR on float32): c channels interleaved -> Float32Array.
-export function resizeLinear(src, w, h, c, W, H) {
-  const out = new Float32Array(W * H * c);
-  const tx = linearTaps(w, W);
-  const ty = linearTaps(h, H);
-  for (let y = 0; y < H; y++) {
-    const r0 = ty.i0[y] * w;
-    const r1 = ty.i1[y] * w;
-    const fy = ty.f[y];
-    for (let x = 0; x < W; x++) {
-      const fx = tx.f[x];
-      const a = (r0 + tx.i0[x]) * c, b = (r0 + tx.i1[x]) * c;
-      const d = (r1 + tx.i0[x]) * c, e = (r1 + tx.i1[x]) * c;
-      const o = (y * W + x) * c;
-      for (let k = 0; k < c; k++) {
-        const top = src[a + k] + (src[b + k] - src[a + k]) * fx;
-        const bottom = src[d + k] + (src[e + k] - src[d + k]) * fx;
-        out[o + k] = top + (bottom - top) * fy;
-      }
-    }
-  }
-  return out;
-}
-
-// Source cells of area resizing from -> to (to <= from): [[index, weight], ...] per sample.
-function areaTaps(from, to) {
-  const scale = from / to;
-  const taps = [];
-  for (let t = 0; t < to; t++) {
-    const f1 = t * scale;
-    const f2 = f1 + scale;
-    const s1 = Math.ceil(f1);
-    const s2 = Math.floor(f2);
-    const cell = Math.min(scale, from - f1);
-    const row = [];
-    if (s1 - f1 > 1e-3) row.push([s1 - 1, (s1 - f1) / cell]);
-    for (let s = s1; s < s2; s++) row.push([s, 1 / cell]);
-    if (f2 - s2 > 1e-3 && s2 < from) row.push([s2, Math.min(f2 - s2, 1) / cell]);
-    taps.push(row);
-  }
-  return taps;
-}
-
-// Area average (cv2 INTER_AREA, both sides shrinking): c channels interleaved -> Float32Array.
-export function resizeArea(src, w, h, c, W, H) {
-  const tx = areaTaps(w, W);
-  const ty = areaTaps(h, H);
-  const rows = new Float32Array(h * W * c);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < W; x++) {
-      for (let k = 0; k < c; k++) {
-        let sum = 0;
-        for (const [s, wt] of tx[x]) sum += src[(y * w + s) * c + k] * wt;
-        rows[(y * W + x) * c + k] = sum;
-      }
-    }
-  }
-  const out = new Float32Array(W * H * c);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      for (let k = 0; k < c; k++) {
-        let sum = 0;
-        for (const [s, wt] of ty[y]) sum += rows[(s * W + x) * c + k] * wt;
-        out[(y * W + x) * c + k] = sum;
-      }
-    }
-  }
-  return out;
-}
-
-// Fixed-point taps of cv2's uint8 bilinear: weights in 1/2048; rows are clamped but their
-// weights are not (as OpenCV does), which matters for the rounding.
-function fixedTaps(from, to, clampWeights) {
-  const i0 = new Int32Array(to);
-  const i1 = new Int32Array(to);
-  const w0 = new Int32Array(to);
-  const w1 = new Int32Array(to);
-  const scale = from / to;
-  for (let t = 0; t < to; t++) {
-    const s = Math.fround((t + 0.5) * scale - 0.5);
-    let k = Math.floor(s);
-    let f = Math.fround(s - k);
-    if (clampWeights && k < 0) { k = 0; f = 0; }
-    if (clampWeights && k >= from - 1) { k = from - 1; f = 0; }
-    i0[t] = Math.min(Math.max(k, 0), from - 1);
-    i1[t] = Math.min(Math.max(k + 1, 0), from - 1);
-    w0[t] = roundEven(Math.fround(1 - f) * 2048);
-    w1[t] = roundEven(f * 2048);
-  }
-  return { i0, i1, w0, w1 };
-}
-
-// Round half to even, as Python's round() and OpenCV's cvRound.
-function roundEven(v) {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 === 1 ? r - 1 : r;
-}
-
-// uint8 bilinear exactly as cv2 INTER_LINEAR on 8-bit images (its SIMD rounding included).
-export function resizeLinearU8(src, w, h, c, W, H) {
-  const tx = fixedTaps(w, W, true);
-  const ty = fixedTaps(h, H, false);
-  const rows = new Int32Array(h * W * c);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < W; x++) {
-      const a = (y * w + tx.i0[x]) * c, b = (y * w + tx.i1[x]) * c, o = (y * W + x) * c;
-      for (let k = 0; k < c; k++) rows[o + k] = src[a + k] * tx.w0[x] + src[b + k] * tx.w1[x];
-    }
-  }
-  const out = new Uint8ClampedArray(W * H * c);
-  const n = W * c;
-  for (let y = 0; y < H; y++) {
-    const r0 = ty.i0[y] * n, r1 = ty.i1[y] * n, b0 = ty.w0[y], b1 = ty.w1[y], o = y * n;
-    for (let i = 0; i < n; i++) {
-      const v = ((((rows[r0 + i] >> 4) * b0) >> 16) + (((rows[r1 + i] >> 4) * b1) >> 16) + 2) >> 2;
-      out[o + i] = v;
-    }
-  }
-  return out;
-}
-
-// uint8 image resize as core.preprocess.resize_rgb: area when the pixel count shrinks.
-// (When one side grows while the pixel count shrinks, OpenCV's INTER_AREA has a third
-// formula; the page never resizes that way and uses bilinear there.)
-export function resizeU8(src, w, h, c, W, H) {
-  const area = W * H < w * h && W <= w && H <= h;
-  if (!area) return resizeLinearU8(src, w, h, c, W, H);
-  const out = resizeArea(src, w, h, c, W, H);
-  const u8 = new Uint8ClampedArray(out.length);
-  for (let i = 0; i < out.length; i++) u8[i] = toU8(out[i]);
-  return u8;
 }
 
 // ------------------------------------------------------------------ preprocess and infer
@@ -331,13 +174,23 @@ export function upsampleGuided(mask, w, h, rgba, W, H, stride = 4,
   const same = ww === W && wh === H;
   const guide = same ? gray : resizeArea(gray, W, H, 1, ww, wh);
   const source = resizeLinear(mask, w, h, 1, ww, wh);
-  let [a, b] = guidedCoefficients(guide, source, ww, wh, radius, eps);
-  if (!same) {
-    a = resizeLinear(a, ww, wh, 1, W, H);
-    b = resizeLinear(b, ww, wh, 1, W, H);
+  const [a, b] = guidedCoefficients(guide, source, ww, wh, radius, eps);
+  // a and b resized bilinearly to (W, H) on the fly (no two full-size arrays), then a*g + b.
+  const tx = linearTaps(ww, W);
+  const ty = linearTaps(wh, H);
+  const lerp = (m, r0, r1, x, fy) => {
+    const i = tx.i0[x], j = tx.i1[x], fx = tx.f[x];
+    const top = m[r0 + i] + (m[r0 + j] - m[r0 + i]) * fx;
+    return top + (m[r1 + i] + (m[r1 + j] - m[r1 + i]) * fx - top) * fy;
+  };
+  for (let y = 0; y < H; y++) {
+    const r0 = ty.i0[y] * ww, r1 = ty.i1[y] * ww, fy = ty.f[y];
+    for (let x = 0, p = y * W; x < W; x++, p++) {
+      const q = lerp(a, r0, r1, x, fy) * gray[p] + lerp(b, r0, r1, x, fy);
+      gray[p] = Math.min(1, Math.max(0, q));
+    }
   }
-  for (let i = 0; i < a.length; i++) a[i] = Math.min(1, Math.max(0, a[i] * gray[i] + b[i]));
-  return a;
+  return gray;
 }
 
 // The photo's own transparency bounds the result (core.mask.limit_by_input_alpha), in place.
