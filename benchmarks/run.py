@@ -20,23 +20,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-REMBG_SPEC = "rembg[cpu,cli]==2.0.86"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_report import report
+from bench_setup import (
+    HERE,
+    REMBG_SPEC,
+    cli_runs,
+    evaldata_dir,
+    landscape_photos,
+    make_photo,
+    model_home,
+    rembg_env,
+    worker,
+)
+
 SIZES_MP = {"1mp": 1.0, "12mp": 12.0, "24mp": 24.0}
-TARGETS = {"speedup_12mp": 3.0, "overhead_12mp": 0.25, "batch_fraction": 0.90, "cli": 5.0,
-           "rss_24mp_mb": 2048.0}
 
 
 # ---------------------------------------------------------------- set-up
@@ -73,135 +80,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.skip = {s for s in args.skip.split(",") if s}
     args.json = args.json or args.work / "results.json"
     return args
-
-
-def evaldata_dir(arg: Path | None) -> Path:
-    env = os.environ.get("ALPHACUT_EVALDATA")
-    path = arg or (Path(env) if env else ROOT.parent / "shared" / "evaldata")
-    if not (path / "ecssd" / "images").is_dir():
-        raise SystemExit(f"benchmark: evaluation data not found at {path} (--evaldata)")
-    return path
-
-
-def rembg_env(venv: Path) -> Path:
-    """Python of rembg's own virtual environment, created on first use."""
-    python = venv / "bin" / "python"
-    if not (venv / "bin" / "rembg").exists():
-        print(f"benchmark: installing {REMBG_SPEC} into {venv} (once)", file=sys.stderr)
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", REMBG_SPEC], check=True)
-    check = subprocess.run([str(python), "-c", "import importlib.util as u; "
-                            "print(u.find_spec('torch') is None)"], capture_output=True, text=True)
-    if check.stdout.strip() != "True":
-        print("benchmark: warning: torch is installed in rembg's environment", file=sys.stderr)
-    return python
-
-
-def model_home(work: Path, models: list[str]) -> Path:
-    """``U2NET_HOME`` for rembg: links named as rembg expects, to alphacut's verified files."""
-    from alphacut.models.registry import get_spec
-    from alphacut.runtime.weights import ensure_weights
-
-    home = work / "u2net_home"
-    home.mkdir(parents=True, exist_ok=True)
-    for name in models:
-        source = ensure_weights(get_spec(name))
-        link = home / f"{name}.onnx"
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(source)
-    return home
-
-
-def make_photo(source: Path, target: Path, megapixels: float, grain: float = 0.0) -> Path:
-    """Upscale a real photo (Lanczos) to about ``megapixels``, keep its aspect, JPEG q92.
-
-    ``grain`` > 0 adds Gaussian noise of that sigma (in 0..255 levels), like a camera
-    sensor's: an upscaled photo is smoother than a real one, which flatters PNG encoders.
-    """
-    if target.exists():
-        return target
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(source) as im:
-        rgb = im.convert("RGB")
-        scale = math.sqrt(megapixels * 1e6 / (rgb.width * rgb.height))
-        size = (round(rgb.width * scale), round(rgb.height * scale))
-        big = rgb.resize(size, Image.Resampling.LANCZOS)
-    if grain > 0:
-        noise = np.random.default_rng(0).normal(0.0, grain, (size[1], size[0], 1))
-        pixels = np.asarray(big, dtype=np.float32) + noise.astype(np.float32)
-        big = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    big.save(target, quality=92)
-    return target
-
-
-def landscape_photos(folder: Path) -> list[Path]:
-    from PIL import Image
-
-    photos = []
-    for path in sorted(folder.glob("*.jpg")):
-        with Image.open(path) as im:
-            if im.width > im.height:
-                photos.append(path)
-    return photos
-
-
-# ---------------------------------------------------------------- running cases
-
-
-WRAPPER = (
-    "import json, os, subprocess, sys, time\n"
-    "start = time.perf_counter()\n"
-    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)\n"
-    "out = p.stdout.read()\n"
-    "_, status, usage = os.wait4(p.pid, 0)\n"
-    "wall = time.perf_counter() - start\n"
-    "sys.stdout.write(out.decode())\n"
-    "code = os.waitstatus_to_exitcode(status)\n"
-    "print(json.dumps({'rss_mb': usage.ru_maxrss / 1024, 'wall': wall, 'code': code}))\n"
-    "sys.exit(code)\n"
-)
-
-
-def measured(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``cmd`` in a wrapper; return its wall time (as the wrapper saw it), RSS, stdout."""
-    proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], env=env, capture_output=True,
-                          text=True)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n"
-                           f"{proc.stderr[-3000:]}")
-    info = json.loads(lines[-1])
-    info["stdout"] = "\n".join(lines[:-1])
-    return info
-
-
-def worker(python: Path | str, script: str, task: dict[str, Any],
-           env: dict[str, str]) -> dict[str, Any]:
-    info = measured([str(python), str(HERE / script), json.dumps(task)], env)
-    result: dict[str, Any] = json.loads(info["stdout"].strip().splitlines()[-1])
-    result["rss_mb"] = info["rss_mb"]
-    return result
-
-
-def cli_runs(cmd: list[str], env: dict[str, str], repeat: int,
-             clean: Path | None = None) -> dict[str, Any]:
-    """Run a CLI ``repeat`` times; ``clean`` (an output folder) is emptied before each run,
-    as ``rembg p`` skips outputs that exist."""
-    runs = []
-    for _ in range(repeat):
-        if clean is not None:
-            shutil.rmtree(clean, ignore_errors=True)
-        runs.append(measured(cmd, env))
-    walls = [r["wall"] for r in runs]
-    return {"wall": walls, "wall_median": statistics.median(walls),
-            "rss_mb": max(r["rss_mb"] for r in runs)}
-
-
-# ---------------------------------------------------------------- the parts
 
 
 def part_library(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, Any]]:
@@ -336,125 +214,6 @@ def part_iou(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, An
         print(f"  iou {model}: alphacut {row['iou_ac']:.4f} rembg {row['iou_rembg']:.4f}",
               file=sys.stderr)
     return rows
-
-
-# ---------------------------------------------------------------- report
-
-
-def fmt(x: float, digits: int = 3) -> str:
-    return f"{x:.{digits}f}"
-
-
-STAGES = ("decode", "preprocess", "infer", "mask", "refine", "composite", "encode", "write")
-
-
-def report(results: dict[str, Any]) -> str:
-    lines = [f"# alphacut vs rembg ({results['machine']})", "",
-             f"Median of {results['repeat']} runs after a warm-up; both tools in the same run, "
-             "same images, same .onnx files. Times in seconds.", ""]
-    lib = results.get("library", [])
-    if lib:
-        lines += ["## One image, library call (file in -> file out)", "",
-                  "| model | image | alphacut | alphacut fast | rembg | speed-up | speed-up fast "
-                  "| inference | overhead | overhead fast | rembg inference | peak RSS alphacut "
-                  "| peak RSS rembg |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in lib:
-            d, f = r["default"], r["fast"]
-            lines.append(
-                f"| {r['model']} | {r['size']} | {fmt(d['wall'])} | {fmt(f['wall'])} | "
-                f"{fmt(r['rembg'])} | {d['speedup']:.1f}x | {f['speedup']:.1f}x | "
-                f"{fmt(r['infer'])} | {d['overhead']:.0%} | {f['overhead']:.0%} | "
-                f"{fmt(r['rembg_infer'])} | {r['rss_ac_mb']:.0f} MB | {r['rss_rembg_mb']:.0f} MB |")
-        lines += ["", "alphacut per stage (median s; default preset / fast):", "",
-                  "| model | image | preset | " + " | ".join(STAGES) + " |",
-                  "|---|---|---|" + "---|" * len(STAGES)]
-        for r in lib:
-            for preset in ("default", "fast"):
-                st = r[preset]["stages"]
-                lines.append(f"| {r['model']} | {r['size']} | {preset} | "
-                             + " | ".join(fmt(st.get(s, 0.0)) for s in STAGES) + " |")
-        lines.append("")
-    batch = results.get("batch", [])
-    if batch:
-        lines += [f"## Batch of {batch[0]['n']} photos of 1 MP (images/s)", "",
-                  "| model | alphacut lib (fast) | rembg lib | speed-up (fast) "
-                  "| alphacut CLI (fast) | rembg CLI | speed-up CLI (fast) | 1/inference "
-                  "| alphacut / ceiling (fast) |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for r in batch:
-            lines.append(
-                f"| {r['model']} | {fmt(r['ac'], 2)} ({fmt(r['ac_fast'], 2)}) | "
-                f"{fmt(r['rembg'], 2)} | {r['ac'] / r['rembg']:.1f}x "
-                f"({r['ac_fast'] / r['rembg']:.1f}x) | {fmt(r['ac_cli'], 2)} "
-                f"({fmt(r['ac_cli_fast'], 2)}) | {fmt(r['rembg_cli'], 2)} "
-                f"| {r['ac_cli'] / r['rembg_cli']:.1f}x ({r['ac_cli_fast'] / r['rembg_cli']:.1f}x)"
-                f" | {fmt(r['ceiling'], 2)} | {r['fraction']:.0%} ({r['fraction_fast']:.0%}) |")
-        lines.append("")
-    cli = results.get("cli", [])
-    if cli:
-        lines += ["## CLI, one photo, whole process (start-up included)", "",
-                  "| model | image | alphacut | alphacut fast | rembg | speed-up | speed-up fast "
-                  "| peak RSS alphacut | peak RSS rembg |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for r in cli:
-            lines.append(f"| {r['model']} | {r['size']} | {fmt(r['ac'], 2)} | "
-                         f"{fmt(r['ac_fast'], 2)} | {fmt(r['rembg'], 2)} | {r['speedup']:.1f}x | "
-                         f"{r['speedup_fast']:.1f}x | {r['rss_ac_mb']:.0f} MB "
-                         f"| {r['rss_rembg_mb']:.0f} MB |")
-        lines.append("")
-    iou_rows = results.get("iou", [])
-    if iou_rows:
-        lines += [f"## Quality on ecssd ({iou_rows[0]['n']} images, alpha >= 0.5 vs gt > 128)",
-                  "", "| model | IoU alphacut | IoU rembg | ΔIoU | MAE alphacut | MAE rembg |",
-                  "|---|---|---|---|---|---|"]
-        for r in iou_rows:
-            lines.append(f"| {r['model']} | {fmt(r['iou_ac'], 4)} | {fmt(r['iou_rembg'], 4)} | "
-                         f"{r['iou_ac'] - r['iou_rembg']:+.4f} | {fmt(r['mae_ac'], 4)} | "
-                         f"{fmt(r['mae_rembg'], 4)} |")
-        lines.append("")
-    lines += ["## Targets", ""] + [f"- {t}" for t in targets(results)]
-    return "\n".join(lines) + "\n"
-
-
-def targets(results: dict[str, Any]) -> list[str]:
-    out = []
-    iou_by_model = {r["model"]: r for r in results.get("iou", [])}
-    for r in results.get("library", []):
-        if r["size"] == "12mp":
-            q = iou_by_model.get(r["model"])
-            quality = "" if q is None else (
-                f", IoU {q['iou_ac']:.4f} vs {q['iou_rembg']:.4f} "
-                f"({'ok' if q['iou_ac'] >= q['iou_rembg'] else 'LOWER'})")
-            for preset in ("default", "fast"):
-                s = r[preset]["speedup"]
-                out.append(f"{'HIT ' if s >= TARGETS['speedup_12mp'] else 'MISS'} 12 MP end to "
-                           f"end >= 3x rembg ({r['model']}, {preset}): {s:.1f}x"
-                           f"{quality if preset == 'default' else ''}")
-            for preset in ("default", "fast"):
-                o = r[preset]["overhead"]
-                out.append(f"{'HIT ' if o <= TARGETS['overhead_12mp'] else 'MISS'} 12 MP "
-                           f"overhead <= 25% of inference ({r['model']}, {preset}): {o:.0%}")
-        if r["size"] == "24mp":
-            rss = r["rss_ac_mb"]
-            out.append(f"{'HIT ' if rss < TARGETS['rss_24mp_mb'] else 'MISS'} 24 MP peak RSS "
-                       f"< 2 GB ({r['model']}, library process): {rss:.0f} MB")
-    for r in results.get("batch", []):
-        for key, preset in (("", "default"), ("_fast", "fast")):
-            f = r["fraction" + key]
-            out.append(f"{'HIT ' if f >= TARGETS['batch_fraction'] else 'MISS'} batch 1 MP >= "
-                       f"90% of 1/inference ({r['model']}, {preset}): {f:.0%} "
-                       f"({r['ac' + key]:.2f} of {r['ceiling']:.2f} img/s)")
-    for r in results.get("cli", []):
-        for key, preset in (("", "default"), ("_fast", "fast")):
-            s = r["speedup" + key]
-            out.append(f"{'HIT ' if s >= TARGETS['cli'] else 'MISS'} CLI one photo >= 5x rembg "
-                       f"({r['model']}, {r['size']}, {preset}): {s:.1f}x")
-        if r["size"] == "24mp":
-            rss = r["rss_ac_mb"]
-            out.append(f"{'HIT ' if rss < TARGETS['rss_24mp_mb'] else 'MISS'} 24 MP peak RSS "
-                       f"< 2 GB ({r['model']}, CLI process): {rss:.0f} MB")
-    return out
 
 
 # ---------------------------------------------------------------- main

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from alphacut.engine.stages import STAGES
+
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("decode", "preprocess", "infer", "mask", "refine", "composite", "encode")
 
 
 def make_photo(megapixels: float) -> bytes:

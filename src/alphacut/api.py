@@ -37,8 +37,10 @@ def remove(source: ImageSource, **options: Any) -> Result:
     key = (spec, plan_passes(spec, config.refine), config.runtime.threads)
     with _LOCK:
         engine = _ENGINES.get(key)
-        if engine is None:
-            engine = _ENGINES[key] = Engine(config)
+        if engine is None:  # only what fixes the passes: every other option is per call
+            base = Config.build(model=config.model, ensemble=config.refine.ensemble,
+                                tta_flip=config.refine.tta_flip, threads=config.runtime.threads)
+            engine = _ENGINES[key] = Engine(base)
     return engine.remove(source, **{k: v for k, v in options.items() if k != "model"})
 
 

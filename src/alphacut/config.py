@@ -135,6 +135,13 @@ def option_info() -> dict[str, OptionInfo]:
     return {info.name: info for info in options()}
 
 
+def split_output(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(options that shape the matte, options that shape the written file)."""
+    output = {n for n, (group, _) in _FLAT.items() if group == "output"}
+    return ({k: v for k, v in options.items() if k not in output},
+            {k: v for k, v in options.items() if k in output})
+
+
 def _group_fields(group: type) -> dict[str, str]:
     return {f.name: f.name for f in dataclasses.fields(group)}
 

@@ -27,7 +27,7 @@ def test_cli_library_and_http_write_the_same_bytes(u2netp_remover, tmp_path: Pat
     subprocess.run([sys.executable, "-m", "alphacut.interfaces.cli", "remove", str(image), "-o",
                     str(cli_out), "-m", "u2netp", "--bg", OPTIONS["bg"], "--crop", "-q"],
                    check=True, timeout=300)
-    lib_out = alphacut.api.save(alphacut.remove(image, model="u2netp", **OPTIONS),
+    lib_out = alphacut.api.save(alphacut.remove(image, model="u2netp"),
                                 tmp_path / "lib.png", **OPTIONS)
     settings = ServerSettings(model="u2netp", models=("u2netp",))
     with live_server(settings) as url:
@@ -53,3 +53,24 @@ def test_result_rgba_is_what_save_writes(u2netp_remover, tmp_path: Path) -> None
         written = np.asarray(im.convert("RGBA"))
     assert np.array_equal(result.rgba, written)
     assert (result.rgba[..., :3][result.rgba[..., 3] == 0] == 0).all()  # blanked under alpha 0
+
+
+def test_output_options_given_to_remove_are_an_error_not_ignored(u2netp_remover) -> None:  # type: ignore[no-untyped-def]
+    import alphacut
+
+    with pytest.raises(alphacut.InvalidOption, match="bg"):
+        u2netp_remover.remove(PETS[0], bg="white")
+    result, data = u2netp_remover.process(PETS[0], bg="white", format="jpeg")
+    assert data[:3] == b"\xff\xd8\xff" and result.alpha.shape == result.image.shape[:2]
+
+
+def test_library_calls_do_not_inherit_options_from_earlier_calls() -> None:
+    import numpy as np
+
+    import alphacut
+
+    first = alphacut.remove(PETS[0], model="u2netp", matting=False, decontaminate=False)
+    default = alphacut.remove(PETS[0], model="u2netp")
+    again = alphacut.remove(PETS[0], model="u2netp", matting=False, decontaminate=False)
+    assert np.array_equal(first.alpha, again.alpha)
+    assert not np.array_equal(first.alpha, default.alpha)  # the default's matting ran

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import alphacut.engine.stages as stages
-from alphacut.config import Config
+from alphacut.config import Config, split_output
 from alphacut.engine.passes import ModelPass, ProgressFn, SessionPool, SessionWrapper, plan_passes
 from alphacut.engine.stages import Inferred, Prepared, SoftFilter
 from alphacut.errors import InvalidOption
@@ -89,7 +89,12 @@ class Engine:
     # ------------------------------------------------------------------ whole images
 
     def remove(self, source: ImageSource, **options: Any) -> Result:
-        """decode -> prepare -> infer -> finish for one image."""
+        """decode -> prepare -> infer -> finish for one image. Output options (``bg``,
+        ``format``, ``crop``...) belong to ``render``/``save``: given here they are an error."""
+        _, output = split_output(options)
+        if output:
+            raise InvalidOption(f"{', '.join(sorted(output))}: output option(s), for render(), "
+                                "process() or alphacut.api.save(); remove() returns the matte")
         config = self._config_for(options)
         timings: dict[str, float] = {}
         item = self.prepare(self.decode(source, timings, max_pixels=config.max_pixels), timings)
@@ -99,7 +104,8 @@ class Engine:
 
     def process(self, source: ImageSource, **options: Any) -> tuple[Result, bytes]:
         """``remove`` then ``render``: the result and its encoded bytes."""
-        result = self.remove(source, **options)
+        matte, _ = split_output(options)
+        result = self.remove(source, **matte)
         return result, self.render(result, **options)
 
     def load(self) -> None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from alphacut import __version__
-from alphacut.config import Config
+from alphacut.config import Config, split_output
 from alphacut.engine import Engine
 from alphacut.engine.stages import timed
 from alphacut.errors import ImageTooLarge, InvalidOption
@@ -122,7 +122,7 @@ def _remove_job(engine: Engine, upload: Upload, options: dict[str, Any],
     """Worker thread: the engine's stages, with an uploaded background if one came."""
     from alphacut.engine.stages import render
 
-    result = engine.remove(upload.image, **options)
+    result = engine.remove(upload.image, **split_output(options)[0])
     background = None
     if upload.background is not None:
         with timed(result.timings, "decode_bg"):
@@ -138,7 +138,7 @@ def _mask_job(engine: Engine, image: bytes, options: dict[str, Any],
     from alphacut.core.encode import encode
 
     max_pixels = int(options.get("max_pixels", engine.config.max_pixels))
-    result = engine.remove(image, **{**options, "decontaminate": False})
+    result = engine.remove(image, **{**split_output(options)[0], "decontaminate": False})
     with timed(result.timings, "resize"):
         alpha = _resized(result.alpha, size, max_pixels)
     with timed(result.timings, "encode"):
