@@ -125,14 +125,16 @@ export class Card {
       if (source) source.close();
       this.status = "done";
       await this.render();
+      if (this.status !== "done") return; // the render failed and said so
       const where = this.made.where === "device" ? "on device" : `on ${this.made.where}`;
       this.progress(100, `Done · ${where}`, "ok");
       announce(`${this.name}: done ${where}.`);
     } catch (err) {
       this.fail(err, opts);
+    } finally {
+      this.q(".redo").hidden = this.status === "working" || this.status === "needs-server";
+      changed();
     }
-    this.q(".redo").hidden = this.status === "working" || this.status === "needs-server";
-    changed();
   }
 
   fail(err, opts) {
@@ -215,7 +217,8 @@ export class Card {
   // Background, crop and format applied on the device; downloads are off until it is done.
   render() {
     if (!this.made) return Promise.resolve();
-    const run = (this.rendering || Promise.resolve()).then(() => this.renderNow());
+    const run = (this.rendering || Promise.resolve()).then(() => this.renderNow())
+      .catch((err) => this.fail(err, settings())); // never leave an older render on offer
     const mine = run.finally(() => {
       if (this.rendering === mine) {
         this.rendering = null;
