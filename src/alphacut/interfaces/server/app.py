@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,9 @@ from alphacut.interfaces.server.metrics import MetricsMiddleware
 from alphacut.interfaces.server.settings import ServerSettings
 from alphacut.interfaces.server.state import STATIC_DIR, ServerState
 
+# The page is ES modules: browsers refuse a module script whose type is not JavaScript (with
+# nosniff), and some systems' MIME tables map .js to text/plain.
+mimetypes.add_type("text/javascript", ".js")
 log = logging.getLogger("alphacut.server")
 
 # The page and the API fetch nothing from anywhere else, and the browser is told so.
