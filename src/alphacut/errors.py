@@ -50,6 +50,12 @@ class UnknownModel(InvalidOption):
     code = "unknown_model"
 
 
+class ModelNotServed(InvalidOption):
+    """The request names (or its preset implies) a model this server does not serve."""
+
+    code = "model_not_served"
+
+
 class WeightsError(AlphacutError):
     """Model weights could not be fetched, verified or loaded."""
 

@@ -24,12 +24,15 @@ from contextlib import contextmanager, suppress
 
 _LOCK = threading.RLock()
 # What libjpeg, libtiff, libpng, libwebp and libheif print: dropped. Any other line is passed on.
+# libtiff prefixes its messages with one identifier ("LZWDecode: ", "TIFFReadDirectory: ") or
+# the file name; log lines ("INFO: ...", JSON), alphacut's own messages and tracebacks do not.
 CODEC_LINE = re.compile(
     r"^(Corrupt JPEG data|Premature end of JPEG|Invalid (SOS|JPEG)|Not a JPEG|Bogus |"
     r"Unsupported (JPEG|marker)|Inconsistent progression|Huffman|JPEG datastream|Warning: |"
-    r"libpng (warning|error)|TIFF\w*: |[^:\n]{0,80}: (Warning|Unknown field|Sum of Photometric|"
-    r"Incorrect|Invalid|Nonstandard|ASCII value|Bad value|Unexpected|Seek error|Read error|"
-    r"Missing required)|libwebp|libheif|heif)", re.IGNORECASE)
+    r"libpng (warning|error)|libwebp|libheif|"
+    r"(?!(INFO|WARNING|ERROR|DEBUG|CRITICAL|TRACE|alphacut|uvicorn)\b)"
+    r"(?![A-Za-z_.]*(Error|Exception|Warning|Interrupt|Exit)\b)[A-Za-z_][A-Za-z0-9_]*: |"
+    r"[^:\s]+\.(tiff?|jpe?g|png|webp|gif|bmp|heic|avif): )")
 _capture_fd: int | None = None  # an unlinked temporary file, reused by every section
 _depth = 0
 

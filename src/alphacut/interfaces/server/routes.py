@@ -198,6 +198,7 @@ async def models(request: Request) -> JSONResponse:
             "license": spec.license, "cached": cached_path(spec) is not None,
             "loaded": spec.name in loaded, "default": spec.name == state.settings.model,
             "input_size": list(spec.input_size), "description": spec.description,
+            "presets": state.presets_for(name),
         })
     return JSONResponse({"models": items})
 

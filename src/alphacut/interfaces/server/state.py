@@ -14,7 +14,7 @@ from typing import Any
 
 from alphacut.config import Config
 from alphacut.engine import Engine
-from alphacut.errors import InvalidOption
+from alphacut.errors import ModelNotServed
 from alphacut.interfaces.server.limits import Limiter
 from alphacut.interfaces.server.metrics import Metrics
 from alphacut.interfaces.server.settings import ServerSettings
@@ -52,7 +52,7 @@ class ServerState:
                       and n.strip()]
         for name in names:
             if name not in self.settings.models:
-                raise InvalidOption(f"model {name!r} is not served here; choose one of: "
+                raise ModelNotServed(f"model {name!r} is not served here; choose one of: "
                                     f"{', '.join(self.settings.models)}")
 
     def engine(self, options: dict[str, Any]) -> Engine:
@@ -64,13 +64,24 @@ class ServerState:
         probe = Engine(base)
         for model_pass in probe.passes:
             if model_pass.spec.name not in self.settings.models:
-                raise InvalidOption(
+                raise ModelNotServed(
                     f"this request would also run {model_pass.spec.name!r} (ensemble/preset "
                     f"partner), which is not served here; served: "
                     f"{', '.join(self.settings.models)}")
         key = (probe.spec, probe.passes)
         with self._lock:
             return self._engines.setdefault(key, probe)
+
+    def presets_for(self, name: str) -> list[str]:
+        """The presets whose every model pass this server serves, for model ``name``."""
+        from alphacut.config import PRESETS
+        from alphacut.engine.passes import plan_passes
+        from alphacut.models.registry import get_spec
+
+        spec = get_spec(name)
+        return [p for p in PRESETS if all(
+            mp.spec.name in self.settings.models
+            for mp in plan_passes(spec, Config.build(model=name, preset=p).refine))]
 
     @staticmethod
     def loaded_models() -> list[str]:

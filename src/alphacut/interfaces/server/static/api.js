@@ -98,10 +98,8 @@ function clean(text) {
 }
 
 // The server cannot run the chosen model/quality here: weights missing (503 weights_error or
-// offline), or a model the preset needs is not served (422; no code of its own yet, so its
-// wording is matched).
+// offline), or a model the preset needs is not served (422 model_not_served).
 export function unavailable(err) {
   if (!(err instanceof ApiError)) return false;
-  if (["weights_error", "offline", "model_unavailable"].includes(err.code)) return true;
-  return err.code === "invalid_option" && /not served here/.test(err.detail || "");
+  return ["weights_error", "offline", "model_unavailable", "model_not_served"].includes(err.code);
 }
