@@ -83,6 +83,13 @@ def _taps(src: int, dst: int, start: int, stop: int
     return first, np.minimum(first + 1, src - 1), 1.0 - frac, frac
 
 
+def footprint(src: int, dst: int, span: slice) -> slice:
+    """The source indices that ``cv2.resize`` ``INTER_LINEAR`` reads for destination
+    ``span`` of a ``src`` -> ``dst`` axis."""
+    first, second, _, _ = _taps(src, dst, span.start, span.stop)
+    return slice(int(first.min()), int(second.max()) + 1)
+
+
 def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice) -> F32:
     """``cv2.resize(small, (W, H), interpolation=INTER_LINEAR)[rows, cols]`` without the
     full-size array, for ``small`` ``float32 (p, h, w)`` (planes resized alike); ``size`` =
