@@ -137,7 +137,7 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
 
     h, w = unknown.shape
     pw = w + 4
-    ids = np.full((h + 4, pw), -1, np.int64)
+    ids = np.full((h + 4, pw), -1, np.int32)  # int32: what scipy keeps (no index copy)
     n = stencil.shape[1]
     ids[2:-2, 2:-2][unknown] = np.arange(n)
     fixed = np.zeros((h + 4, pw), np.float32)
@@ -145,7 +145,7 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     ids, fixed = ids.ravel(), fixed.ravel()
     pixels = np.flatnonzero(ids >= 0)
     rhs = lam * prior[unknown].astype(np.float32)
-    cols = np.empty((n, 25), np.int64)
+    cols = np.empty((n, 25), np.int32)
     for k in range(25):
         step = (k // 5 - 2) * pw + k % 5 - 2
         cols[:, k] = ids[pixels + step]
@@ -154,7 +154,8 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     vals[:, 12] += lam  # the diagonal (offset 0): the pull towards the prior
     # CSR straight away: offsets in ascending k are ascending columns, none repeated
     in_band = cols >= 0
-    indptr = np.concatenate(([0], np.cumsum(in_band.sum(axis=1))))
+    indptr = np.zeros(n + 1, np.int32)
+    np.cumsum(in_band.sum(axis=1), out=indptr[1:])
     system = sp.csr_matrix((vals[in_band], cols[in_band], indptr), shape=(n, n))
     return system, rhs, vals[:, 12].copy()
 
