@@ -8,13 +8,13 @@ model's soft mask::
 
     alpha_U = argmin  alpha^T L alpha + lam * |alpha_U - soft_U|^2,   alpha fixed on the trimap
 
-``L`` is the matting Laplacian of 3x3 colour windows. It is built only for the windows that
-touch the band, at a bounded working resolution (``max_side``), with numpy and scipy alone (no
-numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned conjugate
-gradient steps started from the soft mask. Large images are solved at the working resolution
-and the whole working-size matte is brought back with edge-aware (guided) upsampling against
-the full-resolution photo (sure regions stay 0 or 1 except within the filter's few pixels of
-the band; pasting the band alone was not tried).
+``L`` is the matting Laplacian of 3x3 colour windows (laplacian.py). Only its rows for the
+band's pixels are built, at a bounded working resolution (``max_side``), with numpy and scipy
+alone (no numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned
+conjugate gradient steps started from the soft mask. Large images are solved at the working
+resolution and the working-size matte is brought back with edge-aware (guided) upsampling
+against the full-resolution photo, tile by tile: a tile whose guided coefficients are
+constant (sure regions away from the band) is filled, the others are computed (tiles.py).
 """
 
 from __future__ import annotations
