@@ -129,12 +129,16 @@ def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, M
             med = {side: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
                    for side, rs in runs.items()}
             fg_diff = np.abs(f_new.astype(np.int16) - f_old.astype(np.int16))
+            # what a cut-out shows: alpha-weighted colour (a flip at the soft band's 0.004 /
+            # 0.996 threshold changes a colour a lot but its weighted value little)
+            shown = np.abs(a_new[..., None] * f_new - a_old[..., None] * f_old.astype(np.float32))
             row = {"model": model, "photo": name, "size": list(rgb.shape[:2]),
                    "infer_wall": infer_wall, "infer_cpu": infer_cpu, **{
                        f"{side}_{k}": v for side, m in med.items() for k, v in m.items()},
                    "alpha_max_diff": float(np.abs(a_new - a_old).max()),
                    "alpha_mean_diff": float(np.abs(a_new - a_old).mean()),
-                   "fg_max_diff": int(fg_diff.max()), "fg_changed": float((fg_diff > 0).mean())}
+                   "fg_max_diff": int(fg_diff.max()), "fg_changed": float((fg_diff > 0).mean()),
+                   "shown_max_diff": float(shown.max())}
             rows.append(row)
             print(f"  {model} {name}: refine old {row['old_wall']:.3f}s (cpu "
                   f"{row['old_cpu']:.3f}) new {row['new_wall']:.3f}s (cpu {row['new_cpu']:.3f})"
@@ -184,7 +188,8 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
 def report(rows: list[dict[str, Any]], qual: dict[str, Any] | None) -> str:
     lines = ["| model | photo | refine old wall / CPU s | refine new wall / CPU s | speed-up "
              "wall / CPU | matting new | decontam. new | infer wall | new / infer | "
-             "max abs d alpha | max d fg (levels) |", "|---" * 11 + "|"]
+             "max abs d alpha | max d fg (levels) | fg changed | max d alpha*fg (levels) |",
+             "|---" * 13 + "|"]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['photo']} | {r['old_wall']:.3f} / {r['old_cpu']:.3f} | "
@@ -192,7 +197,8 @@ def report(rows: list[dict[str, Any]], qual: dict[str, Any] | None) -> str:
             f" / {r['old_cpu'] / r['new_cpu']:.2f}x | {r['new_matting_wall']:.3f} | "
             f"{r['new_fg_wall']:.3f} | {r['infer_wall']:.3f} | "
             f"{r['new_wall'] / r['infer_wall']:.2f} (old {r['old_wall'] / r['infer_wall']:.2f})"
-            f" | {r['alpha_max_diff']:.1e} | {r['fg_max_diff']} |")
+            f" | {r['alpha_max_diff']:.1e} | {r['fg_max_diff']} | {r['fg_changed']:.1e} | "
+            f"{r['shown_max_diff']:.2f} |")
     if qual:
         lines += ["", "| set | images | metric old | metric new | max abs d alpha |",
                   "|---|---|---|---|---|"]
