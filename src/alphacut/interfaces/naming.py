@@ -94,12 +94,13 @@ def template_fields(job: Job, ext: str, model: str) -> dict[str, str]:
 def relative_name(template: Template, job: Job, ext: str, model: str) -> Path:
     """The output path of ``job`` relative to the output folder, normalised; InvalidOption if
     it is empty, absolute, leaves the folder or has a component over ``NAME_MAX`` bytes."""
-    name = template.text.format(**template_fields(job, ext, model))
+    # the template is relative (checked): a leading "/" comes from an empty {relparent}
+    name = template.text.format(**template_fields(job, ext, model)).lstrip("/" + os.sep)
     joined = os.path.join(str(job.rel.parent), name)
     rel = os.path.normpath(joined)
     parts = Path(rel).parts
-    if os.path.isabs(name) or os.path.isabs(rel) or not parts or rel == "." or \
-            parts[0] == ".." or name.endswith(("/", os.sep)):
+    if os.path.isabs(rel) or not parts or rel == "." or parts[0] == ".." or \
+            name.endswith(("/", os.sep)):
         raise InvalidOption(f"--name {template.text!r} gives {name!r} for {job.source}, which "
                             "is not a file inside the output folder")
     for part in parts:
