@@ -50,16 +50,17 @@ def test_one_name_for_many_inputs_fails_before_the_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("template", ["{", "}", "{stem:>99999999999999999999}", "{nope}",
-                                      "../escape-{stem}.png", "/tmp/abs-{stem}.png"])
+                                      "../escape-{stem}.png", "ABS/abs-{stem}.png"])
 def test_bad_templates_are_typed_errors_and_write_nothing(tmp_path: Path, template: str
                                                           ) -> None:
     out = tmp_path / "deep" / "out"
+    template = template.replace("ABS", str(tmp_path / "elsewhere"))
     run = alphacut("remove", str(PETS[0]), str(PETS[1]), "-o", str(out), "--name", template,
                    "-m", "u2netp", "-q")
     assert run.returncode == 2, run.stderr
     assert b"--name" in run.stderr
     no_traceback(run)
-    assert not any(tmp_path.rglob("*.png")) and not list(Path("/tmp").glob("abs-*.png"))
+    assert not any(tmp_path.rglob("*.png"))
 
 
 @pytest.mark.model
