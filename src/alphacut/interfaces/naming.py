@@ -104,10 +104,18 @@ def relative_name(template: Template, job: Job, ext: str, model: str) -> Path:
         raise InvalidOption(f"--name {template.text!r} gives {name!r} for {job.source}, which "
                             "is not a file inside the output folder")
     for part in parts:
-        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        if _byte_length(part) > NAME_MAX:
             raise InvalidOption(f"--name {template.text!r} gives a name over {NAME_MAX} bytes "
-                                f"for {job.source}")
+                                f"for {job.source}, or one that is not a valid file name")
     return Path(rel)
+
+
+def _byte_length(name: str) -> int:
+    """Bytes of ``name`` as a file name; over NAME_MAX if it cannot be one (lone surrogate)."""
+    try:
+        return len(os.fsencode(name))
+    except UnicodeEncodeError:
+        return NAME_MAX + 1
 
 
 def plan_destinations(jobs: list[Job], target: Path | None, out_dir: Path, template: str,
@@ -166,7 +174,7 @@ def _unique(dest: Path, job: Job, taken: set[str], inputs: set[Path]) -> Path:
     for n in range(1, len(taken) + len(inputs) + 2):
         extra = f"-{tag}" if n == 1 else f"-{tag}-{n}"
         candidate = dest.with_name(f"{dest.stem}{extra}{dest.suffix}")
-        if len(candidate.name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        if _byte_length(candidate.name) > NAME_MAX:
             raise InvalidOption(f"cannot give {job.source} a unique output name within "
                                 f"{NAME_MAX} bytes; shorten --name")
         if _key(candidate) not in taken and candidate.resolve() not in inputs:
