@@ -72,6 +72,11 @@ def test_a_full_stdout_is_an_output_error() -> None:
     assert run.returncode == 4, run.stderr
     assert b"stdout" in run.stderr
     no_traceback(run)
+    closed = alphacut("remove", "-", "-m", "u2netp", "-q", input=PETS[0].read_bytes(),
+                      capture_output=False, stderr=subprocess.PIPE,
+                      preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 4 and b"stdout" in closed.stderr
+    no_traceback(closed)
 
 
 def test_a_file_name_for_a_folder_input_is_refused(tmp_path: Path) -> None:

@@ -131,9 +131,10 @@ def write_stdout(data: bytes) -> None:
     try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    except OSError as exc:
+    except (OSError, ValueError, AttributeError) as exc:  # full, broken pipe, closed, none
         _silence_stdout()
-        reason = exc.strerror or exc.__class__.__name__
+        reason = "it is closed" if not isinstance(exc, OSError) else \
+            exc.strerror or type(exc).__name__
         raise OutputError(f"cannot write the result to stdout: {reason}") from exc
 
 
@@ -145,7 +146,7 @@ def _silence_stdout() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
