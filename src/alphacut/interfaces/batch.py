@@ -14,33 +14,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alphacut.errors import AlphacutError, InternalError, OutputError
 from alphacut.formats import INPUT_SUFFIXES as IMAGE_SUFFIXES
+from alphacut.interfaces.jobs import Job, Outcome
 from alphacut.interfaces.naming import TEMPLATE_FIELDS  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from alphacut.engine import Engine, Inferred, Prepared
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input file and where its output goes; ``rel`` keeps folder structure."""
-
-    source: Path
-    rel: Path
-
-
-@dataclass
-class Outcome:
-    job: Job
-    output: Path | None = None
-    error: AlphacutError | None = None
-    skipped: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def expand_inputs(inputs: Iterable[str], *, recursive: bool = True) -> Iterator[Job]:

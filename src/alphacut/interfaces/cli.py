@@ -48,7 +48,7 @@ def _add_remove(sub: Any) -> None:
                    help="output file (one input), folder (default: ./alphacut-out), or - for "
                    "stdout")
     p.add_argument("--name", default="{stem}.{ext}", metavar="TEMPLATE",
-                   help="output name template: {stem} {name} {ext} {parent} {model} "
+                   help="output name template: {stem} {name} {ext} {parent} {relparent} {model} "
                    "(default: %(default)s)")
     add_config_flags(p)
     exist = p.add_mutually_exclusive_group()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from alphacut.errors import InvalidOption
 
 if TYPE_CHECKING:
-    from alphacut.interfaces.batch import Job
+    from alphacut.interfaces.jobs import Job
 
 TEMPLATE_FIELDS = ("stem", "name", "ext", "parent", "model", "relparent")
 FILE_FIELDS = frozenset({"stem", "name"})  # differ for every input file
