@@ -33,17 +33,19 @@ class RateLimit:
     """Fixed-window counter: ``allow()`` is True for ``burst`` calls per ``period`` seconds;
     ``take_dropped()`` says how many were refused since it was last asked. Thread-safe."""
 
-    def __init__(self, burst: int = 50, period: float = 10.0) -> None:
+    def __init__(self, burst: int = 50, period: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.burst = burst
         self.period = period
-        self._start = time.monotonic()
+        self.clock = clock
+        self._start = clock()
         self._count = 0
         self._dropped = 0
         self._lock = threading.Lock()
 
     def allow(self) -> bool:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if now - self._start >= self.period:
                 self._start, self._count = now, 0
             self._count += 1

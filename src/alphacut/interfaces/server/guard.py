@@ -28,7 +28,7 @@ Send = Callable[[dict[str, Any]], Any]
 async def send_json_error(send: Send, status: int, code: str, detail: str,
                           headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
     """Answer with the project's error body ``{"error": code, "detail": detail}``."""
-    body = json.dumps({"error": code, "detail": detail}).encode()
+    body = json.dumps({"error": code, "detail": detail}, separators=(",", ":")).encode()
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         *headers]})

@@ -33,7 +33,8 @@ BODY_GRACE_S = 5.0
 
 
 def _refusal() -> bytes:
-    body = json.dumps({"error": "busy", "detail": "too many open connections; retry later"})
+    body = json.dumps({"error": "busy", "detail": "too many open connections; retry later"},
+                      separators=(",", ":"))
     head = ("HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
             f"retry-after: 1\r\nconnection: close\r\ncontent-length: {len(body)}\r\n\r\n")
     return (head + body).encode()
