@@ -64,6 +64,13 @@ class WeightsError(AlphacutError):
     code = "weights_error"
 
 
+class WeightsMissing(WeightsError):
+    """A served model's weights are not in this server's cache (the operator must fetch them)."""
+
+    http_status = 503
+    code = "weights_missing"
+
+
 class OfflineError(WeightsError):
     """Weights are missing and ALPHACUT_OFFLINE forbids fetching them."""
 
@@ -100,6 +107,14 @@ class BadRequest(AlphacutError):
     exit_code = 2
     http_status = 400
     code = "bad_request"
+
+
+class BodyTimeout(BadRequest):
+    """The client did not send the whole body within the server's body timeout."""
+
+    http_status = 408
+    code = "body_timeout"
+    close_connection = True
 
 
 class InternalError(AlphacutError):

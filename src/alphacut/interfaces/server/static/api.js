@@ -101,5 +101,6 @@ function clean(text) {
 // offline), or a model the preset needs is not served (422 model_not_served).
 export function unavailable(err) {
   if (!(err instanceof ApiError)) return false;
-  return ["weights_error", "offline", "model_unavailable", "model_not_served"].includes(err.code);
+  return ["weights_error", "weights_missing", "offline", "model_unavailable", "model_not_served"]
+    .includes(err.code);
 }
