@@ -113,7 +113,7 @@ def test_either_header_with_any_key_is_let_in(keyed_url: str, headers: dict) -> 
 def test_health_and_the_page_stay_open(keyed_url: str) -> None:
     assert httpx.get(f"{keyed_url}/healthz").status_code == 200
     assert httpx.get(f"{keyed_url}/").status_code == 200
-    assert httpx.get(f"{keyed_url}/static/app.js").status_code == 200
+    assert httpx.get(f"{keyed_url}/static/main.js").status_code == 200
 
 
 def test_the_page_works_through_a_cookie(keyed_url: str) -> None:
