@@ -8,6 +8,7 @@ valid choices. Defaults live here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,10 @@ class RefineOptions:
         names = self.ensemble
         if isinstance(names, str):
             names = tuple(n.strip() for n in names.split(",") if n.strip())
-        names = tuple(str(n) for n in names)
+        if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
+            raise InvalidOption("ensemble must be model names (a comma list or a list of "
+                                f"strings), not {type(self.ensemble).__name__}")
+        names = tuple(names)
         if any(n.lower() in ("none", "off") for n in names):
             names = ()
         object.__setattr__(self, "ensemble", names)
@@ -228,9 +232,13 @@ def parse_color(text: str) -> tuple[int, int, int, int] | None:
 
 def parse_background(value: Any) -> dict[str, Any]:
     """A ``bg`` option: a colour, ``transparent``/``none``, or a path to an image."""
-    if isinstance(value, tuple):
-        return {"bg_color": tuple(int(v) for v in value) + (255,) * (4 - len(value)),
-                "bg_image": None}
+    if isinstance(value, (tuple, list)):
+        if len(value) not in (3, 4) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value):
+            raise InvalidOption("bg as numbers must be 3 or 4 integers in 0..255 (r, g, b[, a])")
+        return {"bg_color": (*value, *(255,) * (4 - len(value))), "bg_image": None}
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidOption(f"bg must be a colour or an image path, not {type(value).__name__}")
     text = str(value)
     if text.lower() in ("", "none", "transparent"):
         return {"bg_color": None, "bg_image": None}
@@ -245,6 +253,9 @@ def _validate(config: Config) -> None:
     from alphacut.models.registry import get_spec
 
     get_spec(config.model)
+    image = config.output.bg_image
+    if image is not None and not isinstance(image, (str, os.PathLike)):
+        raise InvalidOption(f"bg_image must be a path, not {type(image).__name__}")
     infos = option_info()
     for group in (config, config.runtime, config.refine, config.output):
         for f in dataclasses.fields(group):

@@ -50,12 +50,25 @@ class UnknownModel(InvalidOption):
     code = "unknown_model"
 
 
+class ModelNotServed(InvalidOption):
+    """The request names (or its preset implies) a model this server does not serve."""
+
+    code = "model_not_served"
+
+
 class WeightsError(AlphacutError):
     """Model weights could not be fetched, verified or loaded."""
 
     exit_code = 3
     http_status = 503
     code = "weights_error"
+
+
+class WeightsMissing(WeightsError):
+    """A served model's weights are not in this server's cache (the operator must fetch them)."""
+
+    http_status = 503
+    code = "weights_missing"
 
 
 class OfflineError(WeightsError):
@@ -94,6 +107,14 @@ class BadRequest(AlphacutError):
     exit_code = 2
     http_status = 400
     code = "bad_request"
+
+
+class BodyTimeout(BadRequest):
+    """The client did not send the whole body within the server's body timeout."""
+
+    http_status = 408
+    code = "body_timeout"
+    close_connection = True
 
 
 class InternalError(AlphacutError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,20 +43,29 @@ class OptionInfo:
     endpoints: tuple[str, ...] = ENDPOINTS
 
     def check(self, value: Any) -> None:
-        """Raise ``InvalidOption`` if ``value`` is out of this option's range or choices."""
+        """Raise ``InvalidOption`` if ``value`` is not of this option's kind or is out of its
+        range or choices."""
         if value is None:
             return
-        if self.kind in (int, float) and not isinstance(value, bool):
-            number = float(value)
-            if math.isnan(number) or math.isinf(number):
-                raise InvalidOption(f"{self.name} must be a finite number, not {value!r}")
-            if (self.lo is not None and number < self.lo) or (
-                    self.hi is not None and number > self.hi):
-                raise InvalidOption(f"{self.name} must be within {_fmt(self.lo)}.."
-                                    f"{_fmt(self.hi)}, not {value!r}")
-        if self.choices is not None and str(value) not in self.choices:
-            raise InvalidOption(f"unknown {self.name} {value!r}; choose one of: "
+        if self.kind is bool and not (isinstance(value, numbers.Integral) and value in (0, 1)):
+            raise InvalidOption(f"{self.name} must be true or false, not {_show(value)}")
+        if self.kind in (int, float):
+            self._check_number(value)
+        if self.choices is not None and not (isinstance(value, str) and value in self.choices):
+            raise InvalidOption(f"unknown {self.name} {_show(value)}; choose one of: "
                                 f"{', '.join(self.choices)}")
+
+    def _check_number(self, value: Any) -> None:
+        kind = numbers.Integral if self.kind is int else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind):
+            what = "a whole number" if self.kind is int else "a number"
+            raise InvalidOption(f"{self.name} must be {what}, not {_show(value)}")
+        if not isinstance(value, numbers.Integral) and not math.isfinite(float(value)):
+            raise InvalidOption(f"{self.name} must be a finite number, not {value!r}")
+        if (self.lo is not None and value < self.lo) or (
+                self.hi is not None and value > self.hi):
+            raise InvalidOption(f"{self.name} must be within {_fmt(self.lo)}.."
+                                f"{_fmt(self.hi)}, not {_show(value)}")
 
     def describe(self) -> dict[str, Any]:
         """JSON for ``GET /v1/options``."""
@@ -65,6 +75,12 @@ class OptionInfo:
                 "choices": list(self.choices) if self.choices else None, "min": self.lo,
                 "max": self.hi, "help": self.help, "group": self.group,
                 "endpoints": list(self.endpoints) if self.client else []}
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` cut to 60 characters, for messages."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**50 else "a huge integer"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _fmt(bound: float | None) -> str:

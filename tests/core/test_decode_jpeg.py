@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
-from alphacut.core import decode as decode_module
-from alphacut.core.decode import decode
+from alphacut.core.decode import convert, decode, jpeg
+from alphacut.errors import InvalidImage
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.jpg"
 
@@ -61,31 +61,52 @@ def test_every_exif_orientation_as_pil(orientation: int) -> None:
 
 
 def test_icc_profile_kept() -> None:
-    profile = bytes(16) + b"RGB " + bytes(108)
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     data = _jpeg(_photo(), icc_profile=profile)
     assert decode(data).meta.icc_profile == profile
 
 
-def test_trailing_data_falls_back_to_pil(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trailing_data_after_the_image_decodes_as_pil_does() -> None:
     data = _jpeg(_photo()) + b"trailer"
+    np.testing.assert_array_equal(decode(data).rgb, _pil_rgb(data))
+
+
+def _no_pil(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object) -> None:
+        raise AssertionError("PIL path used for a plain colour JPEG")
+
+    monkeypatch.setattr(jpeg, "decode_pil", fail)
+
+
+def test_fast_path_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_pil(monkeypatch)
+    decode(_jpeg(_photo()))
+    decode(_jpeg(_photo()) + b"trailer")
+
+
+def test_grey_jpeg_same_pixels_as_pil() -> None:
+    data = _jpeg(_photo().convert("L"), quality=90)
+    d = decode(data)
+    assert d.meta.source_mode == "L"
+    np.testing.assert_array_equal(d.rgb, _pil_rgb(data))
+
+
+def test_pil_fallback_when_opencv_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A colour JPEG OpenCV refuses still decodes, through PIL."""
+    data = _jpeg(_photo())
     calls = []
-    original = decode_module._decode_pil
-    monkeypatch.setattr(decode_module, "_decode_pil",
+    original = convert.decode_pil
+    monkeypatch.setattr(jpeg, "decode_pil",
                         lambda *a: calls.append(1) or original(*a))  # type: ignore[func-returns-value]
+    monkeypatch.setattr(jpeg, "_decode_colour", lambda *a: None)
     np.testing.assert_array_equal(decode(data).rgb, _pil_rgb(data))
     assert calls
 
 
-def test_fast_path_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(*args: object) -> None:
-        raise AssertionError("PIL path used for a plain colour JPEG")
-
-    monkeypatch.setattr(decode_module, "_decode_pil", fail)
-    decode(_jpeg(_photo()))
-
-
-def test_cut_short_but_ending_in_eoi_decodes_as_pil_does() -> None:
-    """libjpeg pads a scan that stops early at an end-of-image marker; PIL does the same."""
+def test_cut_short_but_ending_in_eoi_is_refused() -> None:
+    """libjpeg pads a scan that stops early at an end-of-image marker with grey (and PIL does
+    the same, silently); alphacut reads libjpeg's warning and refuses the file."""
     data = _jpeg(_photo(200, 200), quality=95)
     cut = data[: len(data) // 2] + b"\xff\xd9"
-    np.testing.assert_array_equal(decode(cut).rgb, _pil_rgb(cut))
+    with pytest.raises(InvalidImage, match="premature end"):
+        decode(cut)

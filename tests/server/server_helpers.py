@@ -29,12 +29,13 @@ def live_server(settings: ServerSettings) -> Iterator[str]:
     import uvicorn
 
     from alphacut.interfaces.server.app import create_app
+    from alphacut.interfaces.server.run import uvicorn_config
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+    config = uvicorn_config(create_app(settings), settings, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

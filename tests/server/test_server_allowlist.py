@@ -24,6 +24,7 @@ def test_models_off_the_allowlist_are_refused_before_loading(server_url: str,
     response = httpx.post(f"{server_url}/v1/remove", params=options,
                           content=PETS[0].read_bytes(), timeout=60)
     assert response.status_code == 422
+    assert response.json()["error"] == "model_not_served"
     assert "not served here" in response.json()["detail"]
     assert set(loaded_models()) <= before | {"u2netp"}
 
@@ -47,5 +48,7 @@ def test_the_options_document_lists_each_option_once(server_url: str) -> None:
     names = [o["name"] for o in document["options"]]
     assert len(names) == len(set(names)) and "matting_band" in names
     assert document["default_model"] == "u2netp"
+    models = httpx.get(f"{server_url}/v1/models", timeout=30).json()["models"]
+    assert models[0]["presets"] == ["fast", "balanced"]  # best needs a partner not served
     assert set(document["presets"]) == {"fast", "balanced", "best"}
     assert {"png", "jpeg", "webp"} <= {f["name"] for f in document["formats"] if f["writable"]}

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.cutout import alpha_to_u8
 from alphacut.eval.datasets import Dataset, Sample, discover
 from alphacut.eval.metrics import MaskScorer, matte_errors, mean_metrics
 
@@ -116,7 +117,7 @@ def _push_worst(heap: list[tuple[float, int, str, npt.NDArray[np.uint8]]], keep:
     """Keep the ``keep`` highest-error predictions (as uint8) in a min-heap."""
     if keep <= 0:
         return
-    item = (score, -index, name, np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    item = (score, -index, name, alpha_to_u8(np.asarray(alpha, np.float32)))
     if len(heap) < keep:
         heapq.heappush(heap, item)
     elif score > heap[0][0]:

@@ -8,41 +8,23 @@ input order. ``choose_workers`` picks how many images run the model at once.
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
-import string
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alphacut.errors import AlphacutError, InternalError, OutputError
 from alphacut.formats import INPUT_SUFFIXES as IMAGE_SUFFIXES
+from alphacut.interfaces.jobs import Job, Outcome
+from alphacut.interfaces.naming import TEMPLATE_FIELDS  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from alphacut.engine import Engine, Inferred, Prepared
-
-TEMPLATE_FIELDS = ("stem", "name", "ext", "parent", "model", "relparent")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input file and where its output goes; ``rel`` keeps folder structure."""
-
-    source: Path
-    rel: Path
-
-
-@dataclass
-class Outcome:
-    job: Job
-    output: Path | None = None
-    error: AlphacutError | None = None
-    skipped: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def expand_inputs(inputs: Iterable[str], *, recursive: bool = True) -> Iterator[Job]:
@@ -52,15 +34,78 @@ def expand_inputs(inputs: Iterable[str], *, recursive: bool = True) -> Iterator[
         path = Path(item)
         if path.is_dir():
             yield from _folder_jobs(path, recursive)
-        elif any(ch in item for ch in "*?["):
-            matches = sorted(glob.glob(item, recursive=True))
+        elif _is_magic(item):
+            matches = bounded_glob(item)
             for match in matches:
-                if Path(match).is_file():
-                    yield Job(Path(match), Path(Path(match).name))
+                if match.is_file():
+                    yield Job(match, Path(match.name))
             if not matches:
                 yield Job(path, Path(path.name))
         else:
             yield Job(path, Path(path.name))
+
+
+def _is_magic(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def bounded_glob(pattern: str) -> list[Path]:
+    """Paths matching ``pattern``, sorted; ``**`` spans any number of folders.
+
+    Like ``glob.glob(pattern, recursive=True)`` (names starting with a dot only match a
+    pattern that starts with one), except that ``**`` never descends into a symlinked
+    folder, so a symlink loop cannot make it run forever.
+    """
+    parts = Path(pattern).parts
+    fixed = 0
+    while fixed < len(parts) and not _is_magic(parts[fixed]):
+        fixed += 1
+    rest: list[str] = []
+    for part in parts[fixed:]:
+        if not (part == "**" and rest and rest[-1] == "**"):  # a/**/**/b is a/**/b
+            rest.append(part)
+    base = Path(*parts[:fixed]) if fixed else Path()
+    return sorted(set(_match(base, tuple(rest), bare=fixed == 0)))
+
+
+def _match(base: Path, rest: tuple[str, ...], *, bare: bool) -> Iterator[Path]:
+    """Paths under ``base`` matching the pattern parts ``rest`` (``bare``: base is '.')."""
+    if not rest:
+        yield base
+        return
+    head, tail = rest[0], rest[1:]
+    if head == "**":
+        yield from _match(base, tail, bare=bare)
+        for entry in _entries(base, "*"):
+            child = _child(base, entry.name, bare)
+            if entry.is_dir(follow_symlinks=False):
+                yield from _match(child, rest, bare=False)
+            elif not tail:  # a trailing ** matches files too
+                yield child
+    elif _is_magic(head):
+        for entry in _entries(base, head):
+            child = _child(base, entry.name, bare)
+            if not tail or entry.is_dir():
+                yield from _match(child, tail, bare=False)
+    else:
+        child = _child(base, head, bare)
+        if os.path.lexists(child):
+            yield from _match(child, tail, bare=False)
+
+
+def _entries(folder: Path, pattern: str) -> list[os.DirEntry[str]]:
+    """Entries of ``folder`` whose names match ``pattern`` (no hidden ones unless asked)."""
+    hidden = pattern.startswith(".")
+    try:
+        with os.scandir(folder) as it:
+            return [e for e in it if fnmatch.fnmatch(e.name, pattern)
+                    and (hidden or not e.name.startswith("."))]
+    except OSError:
+        return []
+
+
+def _child(base: Path, name: str, bare: bool) -> Path:
+    return Path(name) if bare else base / name
 
 
 def _folder_jobs(folder: Path, recursive: bool) -> Iterator[Job]:
@@ -74,17 +119,14 @@ def _folder_jobs(folder: Path, recursive: bool) -> Iterator[Job]:
 
 
 def output_path(job: Job, out_dir: Path, template: str, ext: str, model: str) -> Path:
-    """Fill the naming template: {stem} {name} {ext} {parent} {relparent} {model}."""
-    fields = {"stem": job.source.stem, "name": job.source.name, "ext": ext.lstrip("."),
-              "parent": job.source.parent.name, "model": model,
-              "relparent": str(job.rel.parent) if str(job.rel.parent) != "." else ""}
-    unknown = [f for _, f, _, _ in string.Formatter().parse(template) if f and f not in fields]
-    if unknown:
-        from alphacut.errors import InvalidOption
+    """Fill the naming template: {stem} {name} {ext} {parent} {relparent} {model}.
 
-        raise InvalidOption(f"unknown template field(s) {unknown}; valid: {TEMPLATE_FIELDS}")
-    name = template.format(**fields)
-    return out_dir / job.rel.parent / name
+    The template is checked first and the name must stay inside ``out_dir``
+    (``InvalidOption`` otherwise); see ``alphacut.interfaces.naming``.
+    """
+    from alphacut.interfaces.naming import check_template, relative_name
+
+    return out_dir / relative_name(check_template(template), job, ext, model)
 
 
 def failure(job: Job, exc: Exception) -> Outcome:

@@ -50,7 +50,7 @@ def _add_remove(sub: Any) -> None:
                    help="output file (one input), folder (default: ./alphacut-out), or - for "
                    "stdout")
     p.add_argument("--name", default="{stem}.{ext}", metavar="TEMPLATE",
-                   help="output name template: {stem} {name} {ext} {parent} {model} "
+                   help="output name template: {stem} {name} {ext} {parent} {relparent} {model} "
                    "(default: %(default)s)")
     add_config_flags(p)
     exist = p.add_mutually_exclusive_group()
@@ -107,6 +107,25 @@ def _add_serve(sub: Any) -> None:
                    help="ONNX Runtime threads per image (default: all cores)")
     p.add_argument("--cors", action="append", default=None, metavar="ORIGIN",
                    help="allow this origin (repeatable); CORS is off by default")
+    p.add_argument("--allow-host", action="append", default=None, metavar="NAME",
+                   help="also answer requests whose Host is NAME (repeatable; '*': any); "
+                   "default: loopback names and the bound address")
+    p.add_argument("--api-key", action="append", default=None, metavar="KEY",
+                   help="require this API key (repeatable; also ALPHACUT_API_KEYS, "
+                   "comma-separated); clients send 'Authorization: Bearer KEY'")
+    p.add_argument("--header-timeout", type=float, default=None,
+                   help="seconds a client may take to send headers (default 10)")
+    p.add_argument("--body-timeout", type=float, default=None,
+                   help="seconds a client may take to send a whole body (default 60)")
+    p.add_argument("--keepalive-timeout", type=float, default=None,
+                   help="idle seconds before a keep-alive connection is closed (default 5)")
+    p.add_argument("--max-connections", type=int, default=None,
+                   help="open connections before new ones get 503 (default 256)")
+    p.add_argument("--upload-budget-mb", type=float, default=None,
+                   help="MiB of uploads being received at once before 503 (default: 4 full "
+                   "uploads, at least 128)")
+    p.add_argument("--no-access-log", action="store_true",
+                   help="no JSON access log lines on stderr")
     p.set_defaults(func=cmd_serve)
 
 

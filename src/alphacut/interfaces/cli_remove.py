@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alphacut.config import Config
-from alphacut.errors import InvalidOption, OutputError
+from alphacut.errors import InvalidImage, InvalidOption, OutputError
 from alphacut.formats import OUTPUT_SUFFIXES
 from alphacut.interfaces.batch import (
     Job,
@@ -16,9 +17,12 @@ from alphacut.interfaces.batch import (
     choose_workers,
     engine_steps,
     expand_inputs,
-    output_path,
     run_pipeline,
 )
+from alphacut.interfaces.naming import plan_destinations
+
+if TYPE_CHECKING:
+    from alphacut.engine import Engine
 
 DEFAULT_OUT_DIR = "alphacut-out"
 
@@ -66,13 +70,42 @@ def run(args: argparse.Namespace) -> int:
         if format_for_path(target) != args.format:
             raise InvalidOption(f"-o {target} does not match --format {args.format}")
     config = config_from_args(args, fmt)
-    jobs = list(expand_inputs(args.inputs, recursive=not args.no_recursive))
-    if not jobs:
-        raise InvalidOption("no input images found")
     if args.output == "-":
         raise InvalidOption("-o - (stdout) works with stdin input only: alphacut remove - -o -")
+    if target is None:
+        _refuse_file_as_folder(args)
+    jobs = unique_jobs(expand_inputs(args.inputs, recursive=not args.no_recursive))
+    if not jobs:
+        raise InvalidOption("no input images found")
     out_dir = Path(args.output or DEFAULT_OUT_DIR)
     return _run_files(args, config, jobs, target, out_dir)
+
+
+def _refuse_file_as_folder(args: argparse.Namespace) -> None:
+    """-o with an image suffix (result.png) for a folder, a glob or several inputs: an error,
+    not a folder named result.png (an existing folder of that name is fine)."""
+    out = Path(args.output) if args.output else None
+    if out is None or out.suffix.lower() not in OUTPUT_SUFFIXES or out.is_dir():
+        return
+    if len(args.inputs) > 1:
+        what = f"there are {len(args.inputs)} inputs"
+    elif Path(args.inputs[0]).is_dir():
+        what = "the input is a folder"
+    else:
+        what = "the input is a glob"
+    raise InvalidOption(f"-o {out} names a file but {what}; give -o a folder")
+
+
+def unique_jobs(jobs: Iterable[Job]) -> list[Job]:
+    """Jobs in order, each input file once (a.jpg given twice, or by a glob and by name)."""
+    seen: set[Path] = set()
+    unique = []
+    for job in jobs:
+        key = job.source.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(job)
+    return unique
 
 
 def _run_stdio(args: argparse.Namespace) -> int:
@@ -82,31 +115,68 @@ def _run_stdio(args: argparse.Namespace) -> int:
     target = None if args.output in (None, "-") else Path(args.output)
     fmt = choose_format(args, target)
     config = config_from_args(args, fmt)
+    remover = Remover(config, progress=_download_callback(args))
+    check_background(remover)
     data = sys.stdin.buffer.read()
-    _, encoded = Remover(config, progress=_download_callback(args)).process(data)
+    _, encoded = remover.process(data)
     if target is None:
-        sys.stdout.buffer.write(encoded)
-        sys.stdout.buffer.flush()
+        write_stdout(encoded)
     else:
         write_atomic(target, encoded)
     return 0
 
 
+def write_stdout(data: bytes) -> None:
+    """``data`` to stdout; a full disk or a closed pipe is an ``OutputError``, no traceback."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except (OSError, ValueError, AttributeError) as exc:  # full, broken pipe, closed, none
+        _silence_stdout()
+        reason = "it is closed" if not isinstance(exc, OSError) else \
+            exc.strerror or type(exc).__name__
+        raise OutputError(f"cannot write the result to stdout: {reason}") from exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def check_background(remover: Engine) -> None:
+    """Decode the --bg image once, before any input: a bad one fails the run up front."""
+    path = remover.config.output.bg_image
+    try:
+        remover.background()
+    except InvalidImage as exc:
+        message = str(exc)
+        named = message if message.startswith(f"{path}") else f"{path}: {message}"
+        raise type(exc)(f"--bg {named}") from exc
+
+
 def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target: Path | None,
                out_dir: Path) -> int:
     from alphacut.api import Remover
+    from alphacut.core.encode import EXTENSIONS
     from alphacut.interfaces.progress import file_progress
+    from alphacut.models.registry import get_spec
 
+    ext = EXTENSIONS[config.output.format]
+    inputs = {job.source.resolve() for job in jobs if job.source.exists()}
+    destinations = plan_destinations(jobs, target, out_dir, args.name, ext,
+                                     get_spec(config.model).name, avoid=inputs)
     workers, threads = choose_workers(len(jobs), jobs=args.jobs, threads=args.threads)
     if threads is not None:
         config = config.replace(threads=threads)
     remover = Remover(config, progress=_download_callback(args))
-    from alphacut.core.encode import EXTENSIONS
-
-    ext = EXTENSIONS[config.output.format]
-    inputs = {job.source.resolve() for job in jobs if job.source.exists()}
-
-    destinations = plan_destinations(jobs, target, out_dir, args.name, ext, config.model)
+    check_background(remover)
 
     def destination(job: Job) -> Path:
         return destinations[job]
@@ -136,24 +206,6 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
         outcomes = run_pipeline(jobs, engine_steps(remover, checked), workers=workers,
                                 on_done=done)
     return _summarise(outcomes, failures, args.quiet)
-
-
-def plan_destinations(jobs: list[Job], target: Path | None, out_dir: Path, template: str,
-                      ext: str, model: str) -> dict[Job, Path]:
-    """Output path per job; inputs that would collide (x.jpg and x.webp) get the later ones'
-    source extension added (x-webp.png), so no output overwrites another."""
-    if target is not None:
-        return {job: target for job in jobs}
-    planned: dict[Job, Path] = {}
-    taken: set[Path] = set()
-    for job in jobs:
-        dest = output_path(job, out_dir, template, ext, model)
-        if dest in taken:
-            tag = job.source.suffix.lstrip(".").lower() or "file"
-            dest = dest.with_name(f"{dest.stem}-{tag}{dest.suffix}")
-        taken.add(dest)
-        planned[job] = dest
-    return planned
 
 
 def _report_failure(outcome: Outcome, show_progress: bool) -> None:

@@ -73,14 +73,27 @@ class ModelSession:
         if self.spec.recurrent:
             return self._run_recurrent(batch, state, options)
         step = max(1, self.spec.batch)
-        parts = [self.session.run([self.output_name], self._feeds(batch[i:i + step]), options)[0]
+        parts = [self._ort_run([self.output_name], self._feeds(batch[i:i + step]), options)[0]
                  for i in range(0, len(batch), step)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def run_all(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Every output by name, for callers that feed the graph themselves."""
-        values = self.session.run(list(self.output_names), feeds)
+        values = self._ort_run(list(self.output_names), feeds)
         return dict(zip(self.output_names, values, strict=True))
+
+    def _ort_run(self, names: list[str], feeds: dict[str, np.ndarray],
+                 options: Any = None) -> list[np.ndarray]:
+        """``session.run``; an ONNX Runtime failure (the graph refuses the spec's input shape
+        or name) is the model's fault: ``WeightsError`` naming the spec."""
+        try:
+            return list(self.session.run(names, feeds, options))
+        except Exception as exc:  # ORT raises its own exception types
+            shapes = ", ".join(f"{k} {tuple(np.shape(v))}" for k, v in feeds.items())
+            reason = " ".join(str(exc).split())[:500]
+            raise WeightsError(f"model {self.spec.name} cannot run on the input its spec "
+                               f"gives ({shapes}); check the spec's input_size, resize and "
+                               f"input_name against the graph: {reason}") from exc
 
     def _feeds(self, batch: Tensor) -> dict[str, np.ndarray]:
         feeds = {self.input_name: batch}
@@ -101,7 +114,7 @@ class ModelSession:
         for i in range(len(batch)):
             feeds = {**self._feeds(batch[i:i + 1]), **state.feeds(self.spec)}
             values = dict(zip(self.output_names,
-                              self.session.run(list(self.output_names), feeds, options),
+                              self._ort_run(list(self.output_names), feeds, options),
                               strict=True))
             state.update(self.spec, values)
             outs.append(values[self.output_name])

@@ -8,34 +8,34 @@ model's soft mask::
 
     alpha_U = argmin  alpha^T L alpha + lam * |alpha_U - soft_U|^2,   alpha fixed on the trimap
 
-``L`` is the matting Laplacian of 3x3 colour windows. It is built only for the windows that
-touch the band, at a bounded working resolution (``max_side``), with numpy and scipy alone (no
-numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned conjugate
-gradient steps started from the soft mask. Large images are solved at the working resolution
-and the whole working-size matte is brought back with edge-aware (guided) upsampling against
-the full-resolution photo (sure regions stay 0 or 1 except within the filter's few pixels of
-the band; pasting the band alone was not tried).
+``L`` is the matting Laplacian of 3x3 colour windows (laplacian.py). Only its rows for the
+band's pixels are built, at a bounded working resolution (``max_side``), with numpy and scipy
+alone (no numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned
+conjugate gradient steps started from the soft mask. Large images are solved at the working
+resolution and the working-size matte is brought back with edge-aware (guided) upsampling
+against the full-resolution photo, tile by tile: a tile whose guided coefficients are
+constant (sure regions away from the band) is filled, the others are computed (tiles.py).
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine.tiles import Window, footprint, resize_window, run_tiles, tile_windows
 from alphacut.types import RGB, Alpha, Mask
-
-if TYPE_CHECKING:
-    import scipy.sparse as sp
 
 BoolMap = npt.NDArray[np.bool_]
 F32 = npt.NDArray[np.float32]
 
 MIN_REACH = 12  # pixels: small images still get a band as wide as a model's blur
-_WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
+UPSAMPLE_TILE = 256  # pixels per tile side when the matte is brought to full size
 
 
 @dataclass(frozen=True)
@@ -90,88 +90,6 @@ def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
     return unknown, known
 
 
-def laplacian_stencil(image: F32, centres: BoolMap, eps: float) -> F32:
-    """Closed-form matting Laplacian of the 3x3 windows centred on ``centres``, as a stencil.
-
-    ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``centres``: ``bool (h, w)``, never on the
-    border row/column. Returns ``float32 (25, h * w)``: ``L[p, p + d]`` for the 25 offsets
-    ``d`` of a 5x5 neighbourhood, ``d = (k // 5 - 2, k % 5 - 2)``.
-    """
-    h, w, _ = image.shape
-    cy, cx = np.nonzero(centres)
-    planes = [image[..., c].astype(np.float64).ravel() for c in range(3)]  # float64: stable det
-    base = cy * w + cx
-    index = [base + dy * w + dx for dy, dx in _WINDOW]
-    colours = [[plane[idx] for plane in planes] for idx in index]  # 9 x 3 x M
-    mean = [sum(colours[k][c] for k in range(9)) / 9.0 for c in range(3)]
-    x = [[colours[k][c] - mean[c] for c in range(3)] for k in range(9)]
-
-    def cov(a: int, b: int) -> npt.NDArray[np.float64]:
-        return sum(x[k][a] * x[k][b] for k in range(9)) / 9.0 + (eps / 9.0 if a == b else 0.0)
-
-    c00, c01, c02, c11, c12, c22 = cov(0, 0), cov(0, 1), cov(0, 2), cov(1, 1), cov(1, 2), cov(2, 2)
-    i00 = c11 * c22 - c12 * c12
-    i01 = c02 * c12 - c01 * c22
-    i02 = c01 * c12 - c02 * c11
-    i11 = c00 * c22 - c02 * c02
-    i12 = c02 * c01 - c00 * c12
-    i22 = c00 * c11 - c01 * c01
-    inv_det = 1.0 / np.maximum(c00 * i00 + c01 * i01 + c02 * i02, (eps / 9.0) ** 3)
-    y = [[(i00 * v[0] + i01 * v[1] + i02 * v[2]) * inv_det,
-          (i01 * v[0] + i11 * v[1] + i12 * v[2]) * inv_det,
-          (i02 * v[0] + i12 * v[1] + i22 * v[2]) * inv_det] for v in x]
-    # entries grouped by stencil offset, then summed per pixel with one bincount per offset
-    # (several times faster than scattering with fancy-index += into the stencil)
-    rows: list[list[npt.NDArray[np.int64]]] = [[] for _ in range(25)]
-    values: list[list[npt.NDArray[np.float64]]] = [[] for _ in range(25)]
-    for i, (dyi, dxi) in enumerate(_WINDOW):
-        for j in range(i, 9):
-            dyj, dxj = _WINDOW[j]
-            g = y[i][0] * x[j][0] + y[i][1] * x[j][1] + y[i][2] * x[j][2]
-            value = ((9.0 if i == j else 0.0) - 1.0 - g) * (1.0 / 9.0)
-            k = (dyj - dyi + 2) * 5 + dxj - dxi + 2
-            rows[k].append(index[i])
-            values[k].append(value)
-            if i != j:
-                rows[24 - k].append(index[j])
-                values[24 - k].append(value)
-    stencil = np.zeros((25, h * w), np.float32)
-    for k in range(25):
-        if rows[k]:
-            stencil[k] = np.bincount(np.concatenate(rows[k]), np.concatenate(values[k]),
-                                     minlength=h * w)
-    return stencil
-
-
-def _pcg(a: sp.csr_matrix, b: npt.NDArray[np.float32], x: npt.NDArray[np.float32],
-         iters: int, tol: float) -> npt.NDArray[np.float32]:
-    """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x``, in float32 (half
-    the memory traffic of float64; the answer is needed to about 1e-3 only).
-
-    Written without BLAS calls: a multithreaded OpenBLAS dot on a busy CPU can take
-    milliseconds instead of microseconds.
-    """
-    inv_diag = 1.0 / a.diagonal()
-    r = b - a @ x
-    z = r * inv_diag
-    p = z.copy()
-    rz = float((r * z).sum())
-    stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
-    for _ in range(iters):
-        ap = a @ p
-        step = rz / float((p * ap).sum())
-        x += step * p
-        r -= step * ap
-        if float(np.sqrt((r * r).sum())) < stop:
-            break
-        z = r * inv_diag
-        rz_next = float((r * z).sum())
-        p *= rz_next / rz
-        p += z
-        rz = rz_next
-    return x
-
-
 def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
                 lam: float = 1e-3, eps: float = 1e-5, iters: int = 100, tol: float = 1e-4
                 ) -> Alpha:
@@ -180,51 +98,21 @@ def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
     ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``unknown``: ``bool (h, w)``; ``known`` and
     ``prior``: ``float32 (h, w)`` in [0, 1] (the prior is the start and the weak data term).
     """
+    from alphacut.core.refine.laplacian import band_stencil, band_system, pcg
+
     h, w = prior.shape
     alpha = known.astype(np.float32, copy=True)
-    if not unknown.any():
+    rows, cols = np.flatnonzero(unknown.any(axis=1)), np.flatnonzero(unknown.any(axis=0))
+    if rows.size == 0:
         return alpha
-    ys, xs = np.nonzero(unknown)
-    y0, y1 = max(0, ys.min() - 2), min(h, ys.max() + 3)
-    x0, x1 = max(0, xs.min() - 2), min(w, xs.max() + 3)
-    crop = (slice(y0, y1), slice(x0, x1))
-    sub_unknown = unknown[crop]
-    ch, cw = sub_unknown.shape
-    centres = cv2.dilate(sub_unknown.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    centres[0, :] = centres[-1, :] = False
-    centres[:, 0] = centres[:, -1] = False
-    stencil = laplacian_stencil(np.ascontiguousarray(image[crop]), centres, eps)
-
-    flat_unknown = np.flatnonzero(sub_unknown)
-    n = flat_unknown.size
-    ids = np.full(ch * cw, -1, np.int64)
-    ids[flat_unknown] = np.arange(n)
-    known_flat = alpha[crop].ravel().astype(np.float64)
-    uy, ux = flat_unknown // cw, flat_unknown % cw
-    rhs = lam * prior[crop].ravel()[flat_unknown].astype(np.float64)
-    cols = np.empty((n, 25), np.int64)  # row r's neighbour at offset k (-1: known or outside)
-    vals = np.empty((n, 25), np.float32)
-    for k in range(25):
-        dy, dx = k // 5 - 2, k % 5 - 2
-        qy, qx = uy + dy, ux + dx
-        inside = (qy >= 0) & (qy < ch) & (qx >= 0) & (qx < cw)
-        q = np.where(inside, qy * cw + qx, 0)
-        value = stencil[k, flat_unknown] * inside
-        cols[:, k] = np.where(inside, ids[q], -1)
-        vals[:, k] = value
-        rhs -= np.where(cols[:, k] >= 0, 0.0, value * known_flat[q])
-    vals[:, 12] += lam  # the diagonal (offset 0): the pull towards the prior
-    import scipy.sparse as sp  # ~0.15 s to import: only when a band is solved
-
-    # CSR straight away: offsets in ascending k are ascending columns, none repeated
-    in_band = cols >= 0
-    indptr = np.concatenate(([0], np.cumsum(in_band.sum(axis=1))))
-    system = sp.csr_matrix((vals[in_band], cols[in_band], indptr), shape=(n, n))
-    start = prior[crop].ravel()[flat_unknown].astype(np.float32)
-    solution = _pcg(system, rhs.astype(np.float32), start, iters, tol)
-    patch = alpha[crop].ravel()
-    patch[flat_unknown] = np.clip(solution, 0.0, 1.0)
-    alpha[crop] = patch.reshape(ch, cw)
+    crop = (slice(max(0, rows[0] - 2), min(h, rows[-1] + 3)),
+            slice(max(0, cols[0] - 2), min(w, cols[-1] + 3)))
+    band = unknown[crop]
+    stencil = band_stencil(np.ascontiguousarray(image[crop]), band, eps)
+    system, rhs, diagonal = band_system(stencil, band, alpha[crop], prior[crop], lam)
+    start = prior[crop][band].astype(np.float32)
+    solution = pcg(system, rhs, start, 1.0 / diagonal, iters, tol)
+    alpha[crop][band] = np.clip(solution, 0.0, 1.0)
     return alpha
 
 
@@ -244,10 +132,12 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     work_h, work_w = working_size(height, width, p.max_side)
     scaled = (work_h, work_w) != (height, width)
     cut = soft if unsure is None else unsure
+    _preload_scipy()
     if scaled:
         image = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA)
         prior = cv2.resize(soft, (work_w, work_h), interpolation=cv2.INTER_AREA)
-        cut = cv2.resize(cut, (work_w, work_h), interpolation=cv2.INTER_AREA)
+        cut = prior if unsure is None else cv2.resize(cut, (work_w, work_h),
+                                                      interpolation=cv2.INTER_AREA)
     else:
         image, prior = rgb, soft
     width_px = max(1, round(p.band * max(work_h, work_w)))
@@ -266,6 +156,7 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
 
     The guided filter's linear coefficients are fitted at ``(h, w)`` against the grey image and
     applied to the full-resolution grey image, so edges follow the photo. Returns [0, 1].
+    Applied tile by tile: a tile whose coefficients are all ``a = 0, b = c`` is just ``c``.
     """
     from alphacut.core.mask import guided_coefficients, to_gray
 
@@ -274,6 +165,28 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     gray = to_gray(rgb)
     a, b = guided_coefficients(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), alpha,
                                radius, eps)
-    out = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR) * gray
-    out += cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.clip(out, 0.0, 1.0, out=out)
+    coefficients = np.stack([a, b])
+    out = np.empty((height, width), np.float32)
+
+    def tile(window: Window) -> None:
+        rows, cols = window.target
+        near = coefficients[:, footprint(h, height, rows), footprint(w, width, cols)]
+        level = near[1].flat[0]
+        if not near[0].any() and (near[1] == level).all():
+            out[rows, cols] = min(max(float(level), 0.0), 1.0)
+            return
+        ab = resize_window(coefficients, (height, width), rows, cols)
+        ab[0] *= gray[rows, cols]
+        ab[0] += ab[1]
+        np.clip(ab[0], 0.0, 1.0, out=out[rows, cols])
+
+    run_tiles(tile, tile_windows((height, width), UPSAMPLE_TILE, 0))
+    return out
+
+
+def _preload_scipy() -> None:
+    """Start importing scipy.sparse (~0.15 s, needed by the solve) on the other core while
+    this one resizes and builds the band's Laplacian."""
+    if "scipy.sparse" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("scipy.sparse",),
+                         daemon=True).start()

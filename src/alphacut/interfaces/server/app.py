@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,10 +22,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alphacut import __version__
 from alphacut.errors import AlphacutError
 from alphacut.interfaces.server import docs, routes
+from alphacut.interfaces.server.access import AccessLogMiddleware
+from alphacut.interfaces.server.guard import ApiKeyMiddleware, HostGuardMiddleware
 from alphacut.interfaces.server.metrics import MetricsMiddleware
 from alphacut.interfaces.server.settings import ServerSettings
 from alphacut.interfaces.server.state import STATIC_DIR, ServerState
 
+# The page is ES modules: browsers refuse a module script whose type is not JavaScript (with
+# nosniff), and some systems' MIME tables map .js to text/plain.
+mimetypes.add_type("text/javascript", ".js")
 log = logging.getLogger("alphacut.server")
 
 # The page and the API fetch nothing from anywhere else, and the browser is told so.
@@ -54,7 +60,12 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     if settings.cors_origins:
         _add_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    if settings.api_keys:
+        app.add_middleware(ApiKeyMiddleware, keys=settings.api_keys)
+    app.add_middleware(HostGuardMiddleware, names=settings.host_names())
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.access_log:
+        app.add_middleware(AccessLogMiddleware)
     return app
 
 
@@ -87,13 +98,15 @@ def error_response(code: str, detail: str, status: int,
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AlphacutError)
     async def alphacut_error(request: Request, exc: AlphacutError) -> JSONResponse:
-        headers = None
+        headers = {}
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is None and exc.http_status == 503:
             retry_after = request.app.state.alphacut.limiter.retry_after()
         if retry_after is not None:
-            headers = {"Retry-After": str(retry_after)}
-        return error_response(exc.code, str(exc), exc.http_status, headers)
+            headers["Retry-After"] = str(retry_after)
+        if getattr(exc, "close_connection", False):  # e.g. a body that never came
+            headers["Connection"] = "close"
+        return error_response(exc.code, str(exc), exc.http_status, headers or None)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

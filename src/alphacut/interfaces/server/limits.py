@@ -6,6 +6,9 @@ quickly instead of piling up requests and memory. An admitted request waits for 
 ``concurrency`` slots (an asyncio semaphore), then ``fn`` runs in a small thread pool so the
 event loop stays free (ONNX Runtime, OpenCV and numpy release the GIL).
 
+``UploadBudget`` bounds the bytes of every upload being read at once (the queue counts only
+requests already read): a request that would take it over the budget is refused with 503.
+
 Timeout: waiting for a slot longer than the timeout is ``Busy`` (503); processing past it is
 ``RequestTimeout`` (504). A thread cannot be killed, so a timed-out job keeps its slot until it
 really finishes: the work in progress never exceeds ``concurrency``.
@@ -101,3 +104,26 @@ class Limiter:
     def shutdown(self) -> None:
         """Stop the pool; queued jobs that never started are dropped."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class UploadBudget:
+    """Bytes of request bodies being read right now, across every connection, under a cap.
+
+    Single-threaded (the event loop): ``take`` and ``give`` need no lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, nbytes: int) -> None:
+        """Reserve ``nbytes`` or raise ``Busy`` (503 + Retry-After) if the budget is spent."""
+        if self.used + nbytes > self.limit:
+            error = busy(f"server busy: {self.used} bytes of uploads are being received "
+                         f"(budget {self.limit} bytes)", 2)
+            error.close_connection = True  # type: ignore[attr-defined]  # drop the rest
+            raise error
+        self.used += nbytes
+
+    def give(self, nbytes: int) -> None:
+        self.used = max(0, self.used - nbytes)

@@ -55,7 +55,7 @@ async def remove_background(request: Request) -> Response:
     background image as the file "bg"); options, named as in the CLI, as query or form fields."""
     state = app_state(request)
     state.limiter.check_admission()  # a full queue refuses before reading the upload
-    upload = await read_upload(request, state.settings.max_upload_bytes)
+    upload = await read_upload(request, state.body_limits)
     options = _options(request, upload, opts.remove_option_names(), state)
     engine = state.engine(options)
     options.pop("model", None)
@@ -75,7 +75,7 @@ async def alpha_mask(request: Request) -> Response:
     (give one of them to keep the aspect ratio): for compositing on the client."""
     state = app_state(request)
     state.limiter.check_admission()  # a full queue refuses before reading the upload
-    upload = await read_upload(request, state.settings.max_upload_bytes)
+    upload = await read_upload(request, state.body_limits)
     if upload.background is not None:
         raise InvalidOption("/v1/mask takes no background image")
     options = _options(request, upload, opts.mask_option_names(), state)
@@ -198,6 +198,7 @@ async def models(request: Request) -> JSONResponse:
             "license": spec.license, "cached": cached_path(spec) is not None,
             "loaded": spec.name in loaded, "default": spec.name == state.settings.model,
             "input_size": list(spec.input_size), "description": spec.description,
+            "presets": state.presets_for(name),
         })
     return JSONResponse({"models": items})
 

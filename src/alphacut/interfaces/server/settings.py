@@ -8,12 +8,14 @@ a short queue, CORS off, and limits well below what would exhaust memory.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alphacut.errors import InvalidOption
 from alphacut.models.registry import DEFAULT_MODEL, get_spec, list_models
 
 MIB = 1024 * 1024
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ class ServerSettings:
     - ``max_upload_bytes`` (413), ``max_pixels`` (413), ``timeout`` seconds per request (504).
     - ``threads``: ONNX Runtime threads per image (None: every core).
     - ``cors_origins``: origins allowed by CORS; empty turns CORS off.
+    - Hostile clients: ``header_timeout`` (seconds to send a request's headers),
+      ``body_timeout`` (seconds to send a whole body), ``keepalive_timeout`` (idle seconds
+      between requests), ``send_timeout`` (seconds a client may leave a response unread),
+      ``max_connections`` (open connections; more are refused with 503), ``upload_budget_bytes``
+      (bytes of all uploads being read at once; beyond it 503; None: 4 full uploads, at least
+      128 MiB).
+    - ``allowed_hosts``: ``Host`` names accepted besides loopback and the bound address ("*":
+      any); ``api_keys``: if any, every route but /healthz, / and /static needs one.
+    - ``access_log``: one JSON line per request on the ``alphacut.access`` logger.
     """
 
     host: str = "127.0.0.1"
@@ -42,6 +53,15 @@ class ServerSettings:
     threads: int | None = None
     cors_origins: tuple[str, ...] = ()
     preload: bool = True
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    keepalive_timeout: float = 5.0
+    send_timeout: float = 30.0
+    max_connections: int = 256
+    upload_budget_bytes: int | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    access_log: bool = True
 
     def __post_init__(self) -> None:
         checks = [
@@ -52,6 +72,12 @@ class ServerSettings:
             (self.timeout > 0, "timeout must be > 0 seconds"),
             (self.threads is None or self.threads >= 1, "threads must be >= 1"),
             (0 <= self.port <= 65535, "port must be within 0..65535"),
+            (min(self.header_timeout, self.body_timeout, self.keepalive_timeout,
+                 self.send_timeout) > 0, "connection timeouts must be > 0 seconds"),
+            (self.max_connections >= 1, "max_connections must be >= 1"),
+            (self.upload_budget_bytes is None or self.upload_budget_bytes >= 1,
+             "the upload budget must be positive"),
+            (all(len(k) >= 16 for k in self.api_keys), "API keys must be at least 16 characters"),
         ]
         for ok, message in checks:
             if not ok:
@@ -64,7 +90,17 @@ class ServerSettings:
         """A copy with ``models`` filled in (and always containing the default model)."""
         models = self.models or _cached_models()
         ordered = (self.model, *[m for m in models if m != self.model])
-        return dataclasses.replace(self, models=ordered)
+        budget = max(self.upload_budget_bytes or max(128 * MIB, 4 * self.max_upload_bytes),
+                     self.max_upload_bytes + MIB)  # one full upload always fits
+        return dataclasses.replace(self, models=ordered, upload_budget_bytes=budget)
+
+    def host_names(self) -> frozenset[str]:
+        """``Host`` names (lower case, no port) this server answers: loopback names, the bound
+        address unless it is a wildcard, and ``allowed_hosts``."""
+        names = {*LOOPBACK_HOSTS, *(h.lower().strip("[]") for h in self.allowed_hosts)}
+        if self.host not in WILDCARD_BINDS:
+            names.add(self.host.lower().strip("[]"))
+        return frozenset(names)
 
 
 def _cached_models() -> tuple[str, ...]:

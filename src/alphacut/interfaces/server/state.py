@@ -14,10 +14,12 @@ from typing import Any
 
 from alphacut.config import Config
 from alphacut.engine import Engine
-from alphacut.errors import InvalidOption
-from alphacut.interfaces.server.limits import Limiter
+from alphacut.errors import ModelNotServed
+from alphacut.interfaces.server.limits import Limiter, UploadBudget
 from alphacut.interfaces.server.metrics import Metrics
-from alphacut.interfaces.server.settings import ServerSettings
+from alphacut.interfaces.server.settings import MIB, ServerSettings
+from alphacut.interfaces.server.upload import BodyLimits
+from alphacut.interfaces.server.weights import require_weights
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MODEL_OPTIONS = ("model", "ensemble")
@@ -33,6 +35,9 @@ class ServerState:
                                self.loaded_models)
         self._engines: dict[tuple[Any, ...], Engine] = {}
         self._lock = threading.Lock()
+        budget = UploadBudget(settings.upload_budget_bytes or 128 * MIB)
+        self.body_limits = BodyLimits(settings.max_upload_bytes, settings.body_timeout, budget)
+        self._ready: set[Any] = set()  # specs whose weights were found verified in the cache
 
     def config(self, options: dict[str, Any]) -> Config:
         """The request's Config from typed client options; every model it names is checked
@@ -52,7 +57,7 @@ class ServerState:
                       and n.strip()]
         for name in names:
             if name not in self.settings.models:
-                raise InvalidOption(f"model {name!r} is not served here; choose one of: "
+                raise ModelNotServed(f"model {name!r} is not served here; choose one of: "
                                     f"{', '.join(self.settings.models)}")
 
     def engine(self, options: dict[str, Any]) -> Engine:
@@ -64,13 +69,33 @@ class ServerState:
         probe = Engine(base)
         for model_pass in probe.passes:
             if model_pass.spec.name not in self.settings.models:
-                raise InvalidOption(
+                raise ModelNotServed(
                     f"this request would also run {model_pass.spec.name!r} (ensemble/preset "
                     f"partner), which is not served here; served: "
                     f"{', '.join(self.settings.models)}")
         key = (probe.spec, probe.passes)
         with self._lock:
-            return self._engines.setdefault(key, probe)
+            engine = self._engines.setdefault(key, probe)
+        self._check_weights(engine)
+        return engine
+
+    def _check_weights(self, engine: Engine) -> None:
+        """503 ``weights_missing`` unless every pass's weights are in the cache (no fetch)."""
+        specs = {p.spec for p in engine.passes} - self._ready
+        if specs:
+            require_weights(specs)
+            self._ready |= specs
+
+    def presets_for(self, name: str) -> list[str]:
+        """The presets whose every model pass this server serves, for model ``name``."""
+        from alphacut.config import PRESETS
+        from alphacut.engine.passes import plan_passes
+        from alphacut.models.registry import get_spec
+
+        spec = get_spec(name)
+        return [p for p in PRESETS if all(
+            mp.spec.name in self.settings.models
+            for mp in plan_passes(spec, Config.build(model=name, preset=p).refine))]
 
     @staticmethod
     def loaded_models() -> list[str]:

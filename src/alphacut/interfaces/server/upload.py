@@ -6,23 +6,42 @@ multipart body is parsed here instead, streaming, with python-multipart's low-le
 plain ``bytearray`` buffers.
 
 A declared ``Content-Length`` over the cap is refused (413) before a single body byte is read;
-a chunked body is refused as soon as the running total passes the cap.
+a chunked body is refused as soon as the running total passes the cap. Every body is read
+under a total deadline (408) and holds its bytes in the server-wide ``UploadBudget`` while it
+is being read (503 when the budget is spent). A multipart boundary must follow RFC 2046 (1 to
+70 characters) and the body must end with its closing boundary (else 400).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from alphacut.errors import BadRequest, ImageTooLarge
+from alphacut.errors import BadRequest, BodyTimeout, ImageTooLarge
+from alphacut.interfaces.server.limits import UploadBudget
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and option fields around the file
 MAX_FIELD_BYTES = 4096
 MAX_PARTS = 32
 FILE_FIELDS = ("file", "image")
+# RFC 2046 section 5.1.1: 1 to 70 of these characters, not ending in a space.
+BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How a body may be read: at most ``max_bytes``, within ``timeout`` seconds, inside the
+    shared ``budget`` (None: no budget, as in a test calling the reader directly)."""
+
+    max_bytes: int
+    timeout: float = 60.0
+    budget: UploadBudget | None = None
 
 
 @dataclass
@@ -41,63 +60,93 @@ class _Part:
     data: bytearray = field(default_factory=bytearray)
 
 
-async def read_upload(request: Request, max_bytes: int) -> Upload:
+async def read_upload(request: Request, limits: BodyLimits | int) -> Upload:
     """The request's image (raw body or multipart ``file``), fields and ``bg`` image."""
+    limits = limits if isinstance(limits, BodyLimits) else BodyLimits(limits)
     content_type = request.headers.get("content-type", "")
     kind, params = parse_options_header(content_type)
     if kind == b"multipart/form-data":
-        boundary = params.get(b"boundary")
-        if not boundary:
-            raise BadRequest("multipart body without a boundary")
-        return await _read_multipart(request, boundary, max_bytes)
+        return await _read_multipart(request, _boundary(params.get(b"boundary")), limits)
     # Any other body is the image itself, whatever it is labelled (``curl --data-binary``
     # says application/x-www-form-urlencoded); the decoder decides whether it is one.
-    return Upload(image=await read_capped(request, max_bytes))
+    return Upload(image=await read_capped(request, limits))
 
 
-def check_declared_length(request: Request, limit: int) -> None:
-    """413 from the headers alone when ``Content-Length`` is over ``limit``."""
+def _boundary(value: bytes | None) -> bytes:
+    """The multipart boundary, checked against RFC 2046 (400 otherwise)."""
+    if not value:
+        raise BadRequest("multipart body without a boundary")
+    if not BOUNDARY.fullmatch(value):
+        raise BadRequest("invalid multipart boundary: RFC 2046 allows 1 to 70 letters, digits "
+                         "and '()+_,-./:=? (no trailing space)")
+    return value
+
+
+def check_declared_length(request: Request, limit: int) -> int | None:
+    """The declared ``Content-Length``; 413 from the headers alone when it is over ``limit``."""
     declared = request.headers.get("content-length")
     if declared is None:
-        return
-    if not declared.isdigit():
+        return None
+    if not declared.isdigit() or len(declared) > 18:
         raise BadRequest("invalid Content-Length header")
     if int(declared) > limit:
         raise ImageTooLarge(f"request body is {int(declared)} bytes, over the limit of "
                             f"{limit} bytes")
+    return int(declared)
 
 
-async def read_capped(request: Request, max_bytes: int) -> bytes:
+async def read_capped(request: Request, limits: BodyLimits | int) -> bytes:
     """The raw body, refusing more than ``max_bytes`` (413) without reading the rest."""
-    check_declared_length(request, max_bytes)
+    limits = limits if isinstance(limits, BodyLimits) else BodyLimits(limits)
     body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_bytes:
-                raise ImageTooLarge(f"request body is over the limit of {max_bytes} bytes")
-    except ClientDisconnect:
-        raise BadRequest("the client disconnected before sending the whole body") from None
+    await stream_body(request, limits.max_bytes, body.extend, limits)
     return bytes(body)
 
 
-async def _read_multipart(request: Request, boundary: bytes, max_bytes: int) -> Upload:
-    limit = max_bytes + MULTIPART_OVERHEAD
-    check_declared_length(request, limit)
-    collector = _PartCollector(max_bytes)
-    parser = MultipartParser(boundary, collector.callbacks())
-    total = 0
+async def stream_body(request: Request, limit: int, consume: Callable[[bytes], object],
+                      limits: BodyLimits) -> None:
+    """Feed every body chunk to ``consume``: at most ``limit`` bytes (413), all of them within
+    ``limits.timeout`` seconds (408), reserved in ``limits.budget`` while reading (503)."""
+    declared = check_declared_length(request, limit)
+    reserved = 0
+    budget = limits.budget
+
+    def reserve(total: int) -> None:
+        nonlocal reserved
+        if budget is not None and total > reserved:
+            budget.take(total - reserved)
+            reserved = total
+
     try:
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > limit:
-                raise ImageTooLarge(f"request body is over the limit of {limit} bytes")
-            parser.write(chunk)
-        parser.finalize()
-    except MultipartParseError as exc:
-        raise BadRequest(f"malformed multipart body: {exc}") from exc
+        reserve(declared or 0)
+        total = 0
+        async with asyncio.timeout(limits.timeout):
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > limit:
+                    raise ImageTooLarge(f"request body is over the limit of {limit} bytes")
+                reserve(total)
+                consume(chunk)
+    except TimeoutError:
+        raise BodyTimeout(f"the request body did not arrive within {limits.timeout:g} s") \
+            from None
     except ClientDisconnect:
         raise BadRequest("the client disconnected before sending the whole body") from None
+    finally:
+        if budget is not None:
+            budget.give(reserved)
+
+
+async def _read_multipart(request: Request, boundary: bytes, limits: BodyLimits) -> Upload:
+    collector = _PartCollector(limits.max_bytes)
+    try:
+        parser = MultipartParser(boundary, collector.callbacks())
+        await stream_body(request, limits.max_bytes + MULTIPART_OVERHEAD, parser.write, limits)
+        parser.finalize()
+    except FormParserError as exc:
+        raise BadRequest(f"malformed multipart body: {exc}") from exc
+    if parser.state != MultipartState.END:
+        raise BadRequest("malformed multipart body: it ends before its closing boundary")
     return _upload_from_parts(collector.parts)
 
 

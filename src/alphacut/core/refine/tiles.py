@@ -1,0 +1,112 @@
+"""Tiles for the refine step: work only where alpha is uncertain, on both cores.
+
+A 12 MP photo's uncertain band covers a fraction of the frame, so the refine step's
+full-resolution passes run tile by tile over the tiles that hold band pixels, each with a halo
+for its filters, with temporaries small enough to stay in cache (and no page faults on fresh
+full-frame arrays). Bilinear upsampling of a small map is computed per window with OpenCV's
+own ``INTER_LINEAR`` sample positions and weights, so a window equals the same crop of the
+full ``cv2.resize`` to within a float32 rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+T = TypeVar("T")
+F32 = npt.NDArray[np.float32]
+BoolMap = npt.NDArray[np.bool_]
+
+THREADS = 2  # numpy and OpenCV release the GIL, so tiles run on both cores
+
+
+@dataclass(frozen=True)
+class Window:
+    """One tile: the rows/cols computed on (tile plus halo, clipped to the frame), the tile's
+    own rows/cols inside that window (``inner``) and in the frame (``target``)."""
+
+    rows: slice
+    cols: slice
+    inner: tuple[slice, slice]
+    target: tuple[slice, slice]
+
+
+def tile_windows(shape: tuple[int, int], tile: int, halo: int,
+                 active: BoolMap | None = None) -> list[Window]:
+    """Windows of the ``tile`` x ``tile`` tiles of a frame of ``shape`` (all of them, or those
+    where the tile-level map ``active`` ``bool (ceil(h / tile), ceil(w / tile))`` is set),
+    each grown by ``halo`` pixels on every side (clipped to the frame)."""
+    height, width = shape
+    ny, nx = -(-height // tile), -(-width // tile)
+    hits = np.ones((ny, nx), np.bool_) if active is None else active
+    windows = []
+    for ty, tx in zip(*np.nonzero(hits), strict=True):
+        y0, x0 = int(ty) * tile, int(tx) * tile
+        y1, x1 = min(height, y0 + tile), min(width, x0 + tile)
+        r0, c0 = max(0, y0 - halo), max(0, x0 - halo)
+        r1, c1 = min(height, y1 + halo), min(width, x1 + halo)
+        windows.append(Window(slice(r0, r1), slice(c0, c1),
+                              (slice(y0 - r0, y1 - r0), slice(x0 - c0, x1 - c0)),
+                              (slice(y0, y1), slice(x0, x1))))
+    return windows
+
+
+def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int = THREADS) -> None:
+    """``fn(item)`` for every item, on ``threads`` threads (items must write disjoint pixels)."""
+    items = list(items)
+    if threads <= 1 or len(items) <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(fn, items):
+            pass
+
+
+def _taps(src: int, dst: int, start: int, stop: int
+          ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
+    """``cv2.resize`` ``INTER_LINEAR`` taps for destination indices ``start..stop-1`` of a
+    ``src`` -> ``dst`` axis: the two source indices and their float32 weights."""
+    pos = (np.arange(start, stop, dtype=np.float64) + 0.5) * (src / dst) - 0.5
+    first = np.floor(pos)
+    frac = (pos - first).astype(np.float32)
+    first = first.astype(np.intp)
+    below, above = first < 0, first >= src - 1
+    frac[below | above] = 0.0
+    first[below] = 0
+    first[above] = src - 1
+    return first, np.minimum(first + 1, src - 1), 1.0 - frac, frac
+
+
+def footprint(src: int, dst: int, span: slice) -> slice:
+    """The source indices that ``cv2.resize`` ``INTER_LINEAR`` reads for destination
+    ``span`` of a ``src`` -> ``dst`` axis."""
+    first, second, _, _ = _taps(src, dst, span.start, span.stop)
+    return slice(int(first.min()), int(second.max()) + 1)
+
+
+def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice) -> F32:
+    """``cv2.resize(small, (W, H), interpolation=INTER_LINEAR)[rows, cols]`` without the
+    full-size array, for ``small`` ``float32 (p, h, w)`` (planes resized alike); ``size`` =
+    ``(H, W)``; ``rows``/``cols`` plain in-range slices. Returns ``float32 (p, h', w')``.
+
+    Horizontal pass, then vertical, as OpenCV does; each gathers whole rows of a transposed
+    copy of the few source pixels involved (no BLAS: its threads stall a busy machine).
+    """
+    height, width = size
+    y0, y1, wy0, wy1 = _taps(small.shape[-2], height, rows.start, rows.stop)
+    x0, x1, wx0, wx1 = _taps(small.shape[-1], width, cols.start, cols.stop)
+    ylo, xlo = int(y0.min()), int(x0.min())
+    band = np.ascontiguousarray(
+        small[:, ylo:int(y1.max()) + 1, xlo:int(x1.max()) + 1].transpose(0, 2, 1))
+    horiz = np.take(band, x0 - xlo, axis=1) * wx0[:, None]
+    horiz += np.take(band, x1 - xlo, axis=1) * wx1[:, None]
+    horiz = np.ascontiguousarray(horiz.transpose(0, 2, 1))  # (p, source rows, w')
+    out = np.take(horiz, y0 - ylo, axis=1) * wy0[:, None]
+    out += np.take(horiz, y1 - ylo, axis=1) * wy1[:, None]
+    return out
