@@ -178,7 +178,7 @@ def test_full_range_input_is_read_in_its_own_range(tmp_path: Path, codec: str, p
     as encoded, not stretched as if they were limited range."""
     from videoclips import av
 
-    from alphacut.video.reader import open_video
+    from alphacut.video.opening import open_video
 
     colour = np.array([30, 128, 220], np.uint8)
     src = tmp_path / name

@@ -53,7 +53,7 @@ def iter_video(src: str | Path, *, temporal: bool | TemporalParams = True,
     ``.result.rgba`` ...). ``temporal``: smooth the mask between frames (or the parameters
     to do it with); ``fps``: the rate of a folder of frames; other options are the flat
     names of :class:`alphacut.config.Config`. ``compose`` also fills ``.pixels``."""
-    from alphacut.video.reader import open_video
+    from alphacut.video.opening import open_video
 
     config = config or video_config(options)
     with open_video(src, max_pixels=config.max_pixels,
@@ -97,8 +97,8 @@ def remove_video(src: str | Path, dst: str | Path, *, format: str | None = None,
     per frame. The output appears only when complete.
     """
     from alphacut.video.formats import check_request, format_for_output
-    from alphacut.video.reader import open_video
-    from alphacut.video.writer import frames_cap, open_writer
+    from alphacut.video.opening import open_video, open_writer
+    from alphacut.video.writer import frames_cap
 
     target = Path(dst)
     fmt = format_for_output(target, format)
@@ -168,7 +168,7 @@ class _BackgroundVideo:
             self.reader.close()
 
     def _open(self) -> None:
-        from alphacut.video.reader import open_video
+        from alphacut.video.opening import open_video
 
         if self.reader is not None:
             self.reader.close()

@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 
 from alphacut.errors import ImageTooLarge, InvalidImage, UnsupportedImage
-from alphacut.formats import DEFAULT_MAX_PIXELS
-from alphacut.video.formats import ANIMATION_SUFFIXES
 
 FOLDER_FPS = Fraction(25)  # a folder of frames carries no timing: 25 fps unless told
 
@@ -85,25 +83,6 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def open_video(source: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-               fps: Fraction | None = None) -> VideoReader:
-    """Open a clip, an animated GIF/WebP or a folder of frames (``fps`` for folders)."""
-    path = Path(source)
-    if path.is_dir():
-        from alphacut.video.sequence import FolderReader
-
-        return FolderReader(path, max_pixels=max_pixels, fps=fps or FOLDER_FPS)
-    if not path.is_file():
-        raise InvalidImage(f"{path}: no such file or folder")
-    if path.stat().st_size == 0:
-        raise InvalidImage(f"{path}: empty file")
-    if path.suffix.lower() in ANIMATION_SUFFIXES:
-        from alphacut.video.sequence import AnimationReader
-
-        return AnimationReader(path, max_pixels=max_pixels)
-    return ContainerReader(path, max_pixels=max_pixels)
 
 
 def check_pixels(label: str, width: int, height: int, max_pixels: int) -> None:

@@ -60,18 +60,6 @@ def check_target(target: Path, *, overwrite: bool, folder: bool = False) -> None
         raise OutputError(f"cannot write into {target.parent}: permission denied")
 
 
-def open_writer(target: Path, fmt: VideoFormat, info: VideoInfo, *, mask: bool,
-                audio: bool = True, overwrite: bool = False) -> FrameWriter:
-    """The writer for ``fmt``; ``mask``: grey mattes instead of colour pixels."""
-    if fmt.name == "png":
-        return PngSequenceWriter(target, info, overwrite=overwrite)
-    if fmt.muxer is None:
-        from alphacut.video.animation import AnimationWriter
-
-        return AnimationWriter(target, fmt, info, overwrite=overwrite)
-    return ContainerWriter(target, fmt, info, mask=mask, audio=audio, overwrite=overwrite)
-
-
 class ContainerWriter(FrameWriter):
     """One video stream (and the input's sound) muxed by PyAV into a temporary file."""
 
