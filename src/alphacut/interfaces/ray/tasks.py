@@ -1,0 +1,126 @@
+"""What runs on the workers: the engine's split points as functions of Ray Data rows.
+
+No ``ray`` import here: these are plain functions and one plain class, which Ray Data calls
+(``map`` for ``load_row``/``finish_row``, an actor pool of ``InferActor`` via
+``map_batches``). Rows are dicts; the heavy parts travel pickled in one binary column:
+
+- in:           ``src``, ``dest`` (paths or URLs)
+- after load:   + ``item`` (a pickled ``Prepared``), ``code``, ``error`` (empty: no failure)
+- after infer:  + ``inferred`` (a pickled ``(Inferred, model seconds)``)
+- after finish: ``src``, ``dest``, ``code``, ``error``, ``timings`` (JSON), ``worker``
+
+An item that fails keeps flowing with ``code``/``error`` set and its heavy columns empty, so
+a bad image is a recorded failure and never a failed job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import socket
+import time
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from alphacut.config import Config
+from alphacut.errors import AlphacutError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from alphacut.engine import Engine
+
+Row = dict[str, Any]
+Batch = dict[str, "np.ndarray"]
+EMPTY = b""
+
+
+@lru_cache(maxsize=4)
+def engine_for(config: Config) -> Engine:
+    """One Engine per config per worker process (cheap: sessions load only in ``infer``)."""
+    from alphacut.engine import Engine
+
+    return Engine(config)
+
+
+def failed(row: Row, exc: Exception) -> Row:
+    """``row`` marked failed with ``exc`` as a typed error (code + message naming the input)."""
+    from alphacut.interfaces.batch import Job, failure
+
+    error = exc if isinstance(exc, AlphacutError) else failure(Job(row["src"], row["src"]),
+                                                               exc).error
+    message = str(error)
+    if not message.startswith(str(row["src"])):
+        message = f"{row['src']}: {message}"
+    return {**row, "code": error.code if error else "internal_error", "error": message}
+
+
+def load_row(row: Row, config: Config) -> Row:
+    """Read + decode + preprocess one input (a task): ``item`` holds the pickled Prepared."""
+    from alphacut.interfaces.ray.storage import read_bytes
+
+    out = {"src": row["src"], "dest": row["dest"], "item": EMPTY, "code": "", "error": ""}
+    try:
+        engine = engine_for(config)
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        data = read_bytes(row["src"])
+        timings["read"] = time.perf_counter() - start
+        item = engine.prepare(engine.decode(data, timings), timings)
+        out["item"] = pickle.dumps(item, protocol=5)
+    except Exception as exc:
+        return failed(out, exc)
+    return out
+
+
+class InferActor:
+    """One inference actor: loads every model pass's session once, then runs batches.
+
+    ``config.runtime.threads`` is the ONNX Runtime thread count; the pipeline gives each actor
+    as many ``num_cpus``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.engine = engine_for(config)
+        self.engine.load()
+
+    def __call__(self, batch: Batch) -> Batch:
+        import numpy as np
+
+        items = batch["item"]
+        ok = [i for i, data in enumerate(items) if len(data)]
+        inferred = np.array([EMPTY] * len(items), dtype=object)
+        if ok:
+            prepared = [pickle.loads(items[i]) for i in ok]
+            answers = self.engine.infer(prepared)
+            for i, item, answer in zip(ok, prepared, answers, strict=True):
+                # the item's share of the batch's model time travels with the answer
+                inferred[i] = pickle.dumps((answer, item.timings.get("infer", 0.0)), protocol=5)
+        return {**batch, "inferred": inferred}
+
+
+def finish_row(row: Row, config: Config) -> Row:
+    """mask + refine + encode + write one item (a task); heavy columns dropped."""
+    from alphacut.interfaces.ray.storage import write_once
+
+    out = {"src": row["src"], "dest": row["dest"], "code": row["code"], "error": row["error"],
+           "timings": "{}", "worker": _worker()}
+    if out["code"]:
+        return out
+    try:
+        engine = engine_for(config)
+        item = pickle.loads(row["item"])
+        inferred, item.timings["infer"] = pickle.loads(row["inferred"])
+        data = engine.render(engine.finish(item, inferred))
+        start = time.perf_counter()
+        write_once(row["dest"], data)
+        item.timings["write"] = time.perf_counter() - start
+        out["timings"] = json.dumps(item.timings)
+    except Exception as exc:
+        return failed(out, exc)
+    return out
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
