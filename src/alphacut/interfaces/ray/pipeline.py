@@ -19,7 +19,7 @@ from typing import Any
 import ray
 
 from alphacut.config import Config
-from alphacut.interfaces.ray.tasks import InferActor, finish_row, load_row
+from alphacut.interfaces.ray.tasks import actor_class, finish_row, load_row
 
 ROWS_PER_BLOCK = 4  # small blocks: a 1 MP photo is ~4 MB once decoded, and retries stay cheap
 
@@ -64,10 +64,10 @@ def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     dataset = dataset.map(load_row, fn_kwargs={"config": config},
                           num_cpus=resources.task_cpus)
-    dataset = dataset.map_batches(InferActor, fn_constructor_kwargs={"config": config},
-                                  batch_size=resources.batch, batch_format="numpy",
-                                  concurrency=resources.actors, num_cpus=resources.actor_cpus,
-                                  zero_copy_batch=True)
+    pool = ray.data.ActorPoolStrategy(size=resources.actors)
+    dataset = dataset.map_batches(actor_class(config), batch_size=resources.batch,
+                                  batch_format="numpy", compute=pool,
+                                  num_cpus=resources.actor_cpus, zero_copy_batch=True)
     dataset = dataset.map(finish_row, fn_kwargs={"config": config},
                           num_cpus=resources.task_cpus)
     yield from dataset.iter_rows()

@@ -83,6 +83,7 @@ def list_images(location: str, *, recursive: bool = True) -> Iterator[Found]:
     if scheme is None:
         raise ValueError(f"not a URL: {location}")
     fs = filesystem(scheme)
+    fs.invalidate_cache()  # a listing must see what earlier runs wrote
     if fs.isfile(path):
         yield Found(location, PurePosixPath(PurePosixPath(path).name))
         return
@@ -103,6 +104,7 @@ def modified_times(root: str) -> dict[str, float]:
     if scheme is None:
         return _local_times(Path(root))
     fs = filesystem(scheme)
+    fs.invalidate_cache()
     if not fs.exists(path):
         return {}
     found = fs.find(path, detail=True)

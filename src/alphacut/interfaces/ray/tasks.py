@@ -78,11 +78,14 @@ class InferActor:
     """One inference actor: loads every model pass's session once, then runs batches.
 
     ``config.runtime.threads`` is the ONNX Runtime thread count; the pipeline gives each actor
-    as many ``num_cpus``.
+    as many ``num_cpus``. Use ``actor_class(config)``: the config travels inside the class,
+    so a restarted actor needs no constructor argument from the object store.
     """
 
-    def __init__(self, config: Config) -> None:
-        self.engine = engine_for(config)
+    config: Config
+
+    def __init__(self) -> None:
+        self.engine = engine_for(self.config)
         self.engine.load()
 
     def __call__(self, batch: Batch) -> Batch:
@@ -98,6 +101,11 @@ class InferActor:
                 # the item's share of the batch's model time travels with the answer
                 inferred[i] = pickle.dumps((answer, item.timings.get("infer", 0.0)), protocol=5)
         return {**batch, "inferred": inferred}
+
+
+def actor_class(config: Config) -> type[InferActor]:
+    """``InferActor`` bound to ``config`` (what ``map_batches`` is given)."""
+    return type("AlphacutInfer", (InferActor,), {"config": config, "__module__": __name__})
 
 
 def finish_row(row: Row, config: Config) -> Row:
