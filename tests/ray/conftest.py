@@ -89,9 +89,8 @@ def local_ray(s3_endpoint: str) -> Iterator[None]:
 def two_nodes() -> Iterator[str]:
     """A simulated two-node cluster on this machine (``ray.cluster_utils.Cluster``), one CPU
     per node; yields its address, the driver connected to it."""
-    from ray.cluster_utils import Cluster
-
     import ray
+    from ray.cluster_utils import Cluster
 
     _worker_env()
     node = {"num_cpus": 1, "object_store_memory": OBJECT_STORE, "include_dashboard": False}

@@ -18,8 +18,8 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ray-address", metavar="ADDR", default=None,
                        help="a running Ray cluster (auto, ray://HEAD:10001, HOST:PORT)")
     group.add_argument("--actors", type=int, default=None, metavar="N",
-                       help="inference actors (default: two thirds of the cluster's CPUs, "
-                       "each with --threads CPUs)")
+                       help="inference actors (default: one per --threads CPUs of the "
+                       "cluster; --threads is each actor's ONNX Runtime threads, default 1)")
     group.add_argument("--manifest", metavar="PATH", default=None,
                        help="resume record (default: OUT/.alphacut-manifest.jsonl; for s3:// "
                        "outputs, in the local cache)")

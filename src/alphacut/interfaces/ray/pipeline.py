@@ -13,6 +13,7 @@ flight, so neither the driver nor the object store holds the whole set.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,33 +25,38 @@ from alphacut.interfaces.ray.tasks import actor_class, finish_row, load_row
 ROWS_PER_BLOCK = 4  # small blocks: a 1 MP photo is ~4 MB once decoded, and retries stay cheap
 
 
+ACTOR_SHARE = 0.75  # logical CPUs an actor reserves per ONNX Runtime thread
+TASK_CPUS = 0.25  # per load/finish task
+
+
 @dataclass(frozen=True)
 class Resources:
-    """How the work is spread: ``actors`` inference actors of ``actor_cpus`` logical CPUs each
-    (ONNX Runtime gets as many threads), ``task_cpus`` per load/finish task, ``batch`` images
-    per model call."""
+    """How the work is spread: ``actors`` inference actors, each running its session on
+    ``threads`` ONNX Runtime threads and reserving ``actor_cpus`` logical CPUs;
+    ``task_cpus`` per load/finish task; ``batch`` images per model call."""
 
     actors: int
-    actor_cpus: int = 1
-    task_cpus: float = 0.5
+    threads: int = 1
+    actor_cpus: float = ACTOR_SHARE
+    task_cpus: float = TASK_CPUS
     batch: int = 2
 
 
 def choose_resources(cluster_cpus: float, actors: int | None, threads: int | None
                      ) -> Resources:
-    """Defaults for a cluster of ``cluster_cpus`` logical CPUs.
+    """Defaults for a cluster of ``cluster_cpus`` logical CPUs: one actor per ``threads``
+    CPUs (default one single-threaded actor per CPU, what the local batch does per core).
 
-    Each actor reserves ``threads`` CPUs (default 1) and runs its session on that many ONNX
-    Runtime threads. The model is about two thirds of an image's CPU time (u2netp, 1 MP,
-    ``balanced``), the rest is decode, refine and encode in tasks of half a CPU: so by
-    default two thirds of the CPUs go to actors, rounded down, at least one actor, and at
-    least one CPU is left for the tasks.
+    An actor reserves three quarters of a CPU per thread and each load/finish task a quarter,
+    so on every node the tasks (decode, refine, encode: about a third of an image's CPU time
+    with u2netp at 1 MP) run beside the actors instead of waiting for one to end; the model
+    threads and the tasks then share the cores as the local batch's threads do.
     """
     per_actor = max(1, threads or 1)
     if actors is None:
-        share = int(cluster_cpus * 2 / 3) // per_actor
-        actors = max(1, min(share, int(cluster_cpus - 1) // per_actor))
-    return Resources(actors=max(1, actors), actor_cpus=per_actor)
+        actors = max(1, int(cluster_cpus // per_actor))
+    return Resources(actors=max(1, actors), threads=per_actor,
+                     actor_cpus=ACTOR_SHARE * per_actor)
 
 
 def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
@@ -59,7 +65,7 @@ def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
     row, in completion order."""
     if not rows:
         return
-    config = config.replace(threads=resources.actor_cpus)
+    config = config.replace(threads=resources.threads)
     blocks = max(1, -(-len(rows) // ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     dataset = dataset.map(load_row, fn_kwargs={"config": config},
@@ -70,7 +76,27 @@ def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
                                   num_cpus=resources.actor_cpus, zero_copy_batch=True)
     dataset = dataset.map(finish_row, fn_kwargs={"config": config},
                           num_cpus=resources.task_cpus)
-    yield from dataset.iter_rows()
+    with _no_reservations():
+        yield from dataset.iter_rows()
+
+
+@contextmanager
+def _no_reservations() -> Iterator[None]:
+    """Run without Ray Data's per-operator resource reservations, then restore them.
+
+    With reservations, on small nodes the finish stage's CPU share rounds down to nothing:
+    measured on the two-node simulation (1 CPU each), no item finished until every load had
+    run, which holds the whole set in the object store. Without them the streaming
+    executor's backpressure (bounded outputs per stage) still bounds what is in flight, and
+    items finish from the first batch on.
+    """
+    context = ray.data.DataContext.get_current()
+    saved = context.op_resource_reservation_enabled
+    context.op_resource_reservation_enabled = False
+    try:
+        yield
+    finally:
+        context.op_resource_reservation_enabled = saved
 
 
 def cluster_cpus() -> float:

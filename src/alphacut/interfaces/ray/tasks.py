@@ -77,9 +77,9 @@ def load_row(row: Row, config: Config) -> Row:
 class InferActor:
     """One inference actor: loads every model pass's session once, then runs batches.
 
-    ``config.runtime.threads`` is the ONNX Runtime thread count; the pipeline gives each actor
-    as many ``num_cpus``. Use ``actor_class(config)``: the config travels inside the class,
-    so a restarted actor needs no constructor argument from the object store.
+    ``config.runtime.threads`` is the ONNX Runtime thread count, set by the pipeline from the
+    actor's CPU reservation (``pipeline.Resources``). Use ``actor_class(config)``: the config
+    travels inside the class, so a restarted actor needs no constructor argument.
     """
 
     config: Config
