@@ -10,7 +10,7 @@ Parts, each in a child process of its own (one Ray per process):
    same photos, same model and preset. Ray is already up for its runs, so what is measured
    is Ray's per-run and per-image overhead (actor start, session load, moving images through
    the object store), not ``ray.init``. The whole ``--engine ray`` command, Ray start
-   included, is timed once at the end (``--cli``).
+   included, is timed once at the end on 40 of the photos (``--no-cli`` skips it).
 2. ``nodes``: the same photos on a simulated two-node cluster (``ray.cluster_utils``), the
    cores split between the nodes: images/s per CPU against part 1's. Then ``--tiny`` images
    of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+CLI_PHOTOS = 40
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "ray"
 sys.path.insert(0, str(HERE))
@@ -71,6 +72,16 @@ def make_photos(evaldata: Path, count: int) -> Path:
     extra = sorted(folder.glob("*.jpg"))[count:]
     for path in extra:  # a smaller --count than last time
         path.unlink()
+    return folder
+
+
+def subset(photos: Path, count: int) -> Path:
+    """The first ``count`` photos in a folder of their own (warm-up, whole-command runs)."""
+    folder = WORK / f"photos-first-{count}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for path in sorted(photos.glob("*.jpg"))[:count]:
+        shutil.copy(path, folder / path.name)
     return folder
 
 
@@ -147,9 +158,9 @@ def phase_local(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     import ray
 
     cores = len(os.sched_getaffinity(0))
-    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=cores, include_dashboard=False, log_to_driver=False)
     count = len(list(photos.glob("*.jpg")))
-    ray_batch(photos, WORK / "out-warm", args)  # worker processes and imports, once
+    ray_batch(subset(photos, 8), WORK / "out-warm", args)  # worker processes, imports
     local, remote = [], []
     for _ in range(args.repeat):
         local.append(count / local_batch(photos, WORK / "out-local", args))
@@ -161,7 +172,7 @@ def phase_local(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
               "ratio": [r / lo for r, lo in zip(remote, local, strict=True)],
               "identical_outputs": same}
     if args.cli:
-        result["cli"] = cli_walls(photos, args)
+        result["cli"] = cli_walls(subset(photos, CLI_PHOTOS), args)
     return result
 
 
@@ -199,7 +210,7 @@ def phase_nodes(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     count = len(list(photos.glob("*.jpg")))
     result: dict[str, Any] = {"nodes": 2, "cpus": 2 * per_node}
     if count:
-        ray_batch(photos, WORK / "out-warm", args)
+        ray_batch(subset(photos, 8), WORK / "out-warm", args)
         wall, _ = ray_batch(photos, WORK / "out-nodes", args)
         result["ray_ips"] = count / wall
     if args.tiny:
@@ -274,8 +285,8 @@ def report(results: dict[str, Any]) -> str:
                      f"{ips / nodes['cpus']:.3f} | {ips / lo:.2f} |")
     if local and "cli" in local:
         cli = local["cli"]
-        lines.append(f"\nWhole command (process + Ray start): local {cli['local']:.1f} s, "
-                     f"--engine ray {cli['ray']:.1f} s.")
+        lines.append(f"\nWhole command on {CLI_PHOTOS} photos (process + Ray start): local "
+                     f"{cli['local']:.1f} s, --engine ray {cli['ray']:.1f} s.")
     if local:
         lines.append(f"Outputs byte-identical: {local['identical_outputs']}.")
     tiny = nodes.get("tiny")

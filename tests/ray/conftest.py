@@ -77,7 +77,7 @@ def local_ray(s3_endpoint: str) -> Iterator[None]:
     import ray
 
     _worker_env()
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=OBJECT_STORE,
+    ray.init(address="local", num_cpus=2, include_dashboard=False, object_store_memory=OBJECT_STORE,
              log_to_driver=False)
     try:
         yield

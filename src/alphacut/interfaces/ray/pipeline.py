@@ -65,7 +65,12 @@ def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
     row, in completion order."""
     if not rows:
         return
-    config = config.replace(threads=resources.threads)
+    with _no_reservations():  # before building: a dataset keeps the context it was made in
+        yield from _build(rows, config.replace(threads=resources.threads),
+                          resources).iter_rows()
+
+
+def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> Any:
     blocks = max(1, -(-len(rows) // ROWS_PER_BLOCK))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     dataset = dataset.map(load_row, fn_kwargs={"config": config},
@@ -74,10 +79,8 @@ def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
     dataset = dataset.map_batches(actor_class(config), batch_size=resources.batch,
                                   batch_format="numpy", compute=pool,
                                   num_cpus=resources.actor_cpus, zero_copy_batch=True)
-    dataset = dataset.map(finish_row, fn_kwargs={"config": config},
-                          num_cpus=resources.task_cpus)
-    with _no_reservations():
-        yield from dataset.iter_rows()
+    return dataset.map(finish_row, fn_kwargs={"config": config},
+                       num_cpus=resources.task_cpus)
 
 
 @contextmanager

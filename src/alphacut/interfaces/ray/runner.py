@@ -129,8 +129,9 @@ def _record_row(row: dict[str, Any], record: manifests.Manifest, counter: Counte
 
 
 def connect(address: str | None, *, quiet: bool) -> bool:
-    """Join ``address`` (``auto``, ``ray://...``, host:port), or an already-initialised Ray,
-    or start a local one; True if this call started Ray (and should shut it down)."""
+    """Use the Ray already initialised in this process, or join ``address`` (``auto``: the
+    cluster ``ray start`` runs here; ``ray://HEAD:10001``; ``HOST:PORT``), or start a local
+    one; True if this call connected (and should shut down)."""
     import logging
 
     import ray
@@ -140,7 +141,9 @@ def connect(address: str | None, *, quiet: bool) -> bool:
         return False
     env = {k: v for k in FORWARDED_ENV if (v := os.environ.get(k))}
     try:
-        ray.init(address=address, include_dashboard=False if address is None else None,
+        # "local": always a new local Ray, never a cluster this machine's last run left
+        ray.init(address=address or "local",
+                 include_dashboard=False if address is None else None,
                  logging_level=logging.WARNING, log_to_driver=not quiet,
                  runtime_env={"env_vars": env} if env else None)
     except Exception as exc:
