@@ -29,7 +29,7 @@ from alphacut.errors import AlphacutError
 if TYPE_CHECKING:
     import numpy as np
 
-    from alphacut.engine import Engine
+    from alphacut.engine import Engine, Inferred, Prepared
 
 Row = dict[str, Any]
 Batch = dict[str, "np.ndarray"]
@@ -94,13 +94,35 @@ class InferActor:
         items = batch["item"]
         ok = [i for i, data in enumerate(items) if len(data)]
         inferred = np.array([EMPTY] * len(items), dtype=object)
-        if ok:
-            prepared = [pickle.loads(items[i]) for i in ok]
-            answers = self.engine.infer(prepared)
-            for i, item, answer in zip(ok, prepared, answers, strict=True):
-                # the item's share of the batch's model time travels with the answer
-                inferred[i] = pickle.dumps((answer, item.timings.get("infer", 0.0)), protocol=5)
-        return {**batch, "inferred": inferred}
+        codes = np.array(batch["code"], dtype=object)  # not fixed-width: messages get longer
+        errors = np.array(batch["error"], dtype=object)
+        prepared = {i: pickle.loads(items[i]) for i in ok}
+        for i, answer in self._answers(prepared).items():
+            if isinstance(answer, Exception):
+                row = failed({"src": batch["src"][i]}, answer)
+                codes[i], errors[i] = row["code"], row["error"]
+            else:  # the item's share of the batch's model time travels with the answer
+                seconds = prepared[i].timings.get("infer", 0.0)
+                inferred[i] = pickle.dumps((answer, seconds), protocol=5)
+        return {**batch, "inferred": inferred, "code": codes, "error": errors}
+
+    def _answers(self, prepared: dict[int, Prepared]) -> dict[int, Inferred | Exception]:
+        """The batch in one call; if that raises, each item alone, so a bad item fails
+        alone and a batch error never fails the job."""
+        if not prepared:
+            return {}
+        try:
+            return dict(zip(prepared, self.engine.infer(list(prepared.values())), strict=True))
+        except Exception as exc:
+            if len(prepared) == 1:
+                return {i: exc for i in prepared}
+        answers: dict[int, Inferred | Exception] = {}
+        for i, item in prepared.items():
+            try:
+                answers[i] = self.engine.infer([item])[0]
+            except Exception as exc:
+                answers[i] = exc
+        return answers
 
 
 def actor_class(config: Config) -> type[InferActor]:
