@@ -213,17 +213,19 @@ def phase_nodes(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
         ray_batch(subset(photos, 8), WORK / "out-warm", args)
         wall, _ = ray_batch(photos, WORK / "out-nodes", args)
         result["ray_ips"] = count / wall
-    if args.tiny:
-        result["tiny"] = tiny_run(args)
+        # the local batch again, beside it (the cluster idle): this part's own reference
+        result["local_ips"] = count / local_batch(photos, WORK / "out-local", args)
+    if args.tiny:  # a fifth of the images, then all: does the driver grow with the count?
+        result["tiny"] = [tiny_run(args, max(1, args.tiny // 5)), tiny_run(args, args.tiny)]
     ray.shutdown()
     cluster.shutdown()
     return result
 
 
-def tiny_run(args: argparse.Namespace) -> dict[str, Any]:
-    """Driver RSS while ``--tiny`` images stream through; sampled every 0.2 s."""
+def tiny_run(args: argparse.Namespace, count: int) -> dict[str, Any]:
+    """Driver RSS while ``count`` tiny images stream through; sampled every 0.2 s."""
     try:
-        folder, spec = make_tiny(args.tiny)
+        folder, spec = make_tiny(count)
     except ImportError:
         return {"skipped": "pip install onnx to build the tiny model"}
     samples: list[tuple[float, float]] = []
@@ -243,10 +245,10 @@ def tiny_run(args: argparse.Namespace) -> dict[str, Any]:
     sampler.join()
     marks = {}
     for fraction in (0.1, 0.25, 0.5, 0.75, 1.0):
-        want = fraction * args.tiny
+        want = fraction * count
         hit = [rss for done, rss in samples if done >= want]
         marks[f"{int(fraction * 100)}%"] = round(hit[0] if hit else samples[-1][1], 1)
-    return {"count": args.tiny, "ips": summary.written / wall, "rss_before_mb": round(base, 1),
+    return {"count": count, "ips": summary.written / wall, "rss_before_mb": round(base, 1),
             "rss_at_mb": marks, "rss_peak_mb": round(max(r for _, r in samples), 1)}
 
 
@@ -279,18 +281,21 @@ def report(results: dict[str, Any]) -> str:
                      f"{ra / lo:.2f} (rounds: {', '.join(f'{r:.2f}' for r in local['ratio'])})"
                      " |")
     nodes = results.get("nodes", {})
-    if "ray_ips" in nodes and local:
-        ips = nodes["ray_ips"]
+    if "ray_ips" in nodes:
+        ips, ref = nodes["ray_ips"], nodes["local_ips"]
+        lines.append(f"| local batch, beside the two-node run | {ref:.3f} | "
+                     f"{ref / nodes['cpus']:.3f} | 1 |")
         lines.append(f"| Ray, 2 simulated nodes, {nodes['cpus']} CPUs | {ips:.3f} | "
-                     f"{ips / nodes['cpus']:.3f} | {ips / lo:.2f} |")
+                     f"{ips / nodes['cpus']:.3f} | {ips / ref:.2f} |")
     if local and "cli" in local:
         cli = local["cli"]
         lines.append(f"\nWhole command on {CLI_PHOTOS} photos (process + Ray start): local "
                      f"{cli['local']:.1f} s, --engine ray {cli['ray']:.1f} s.")
     if local:
         lines.append(f"Outputs byte-identical: {local['identical_outputs']}.")
-    tiny = nodes.get("tiny")
-    if tiny and "rss_at_mb" in tiny:
+    for tiny in nodes.get("tiny", []):
+        if "rss_at_mb" not in tiny:
+            continue
         marks = ", ".join(f"{k}: {v}" for k, v in tiny["rss_at_mb"].items())
         lines.append(f"\nDriver RSS, {tiny['count']} tiny images on 2 nodes "
                      f"({tiny['ips']:.1f} images/s): before {tiny['rss_before_mb']} MB; "
