@@ -2,7 +2,8 @@
 # Everything the tests need on a fresh machine, then the tests: lint, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh all,test
+# The Ray engine's extra too (not in "all": ~240 MB; its tests skip when it is absent).
+bash scripts/setup.sh all,test,ray
 # A real browser for the web page tests: Debian's Chromium (Playwright's own download
 # cannot work on machines that only reach package registries).
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

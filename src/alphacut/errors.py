@@ -117,6 +117,15 @@ class BodyTimeout(BadRequest):
     close_connection = True
 
 
+class ClusterError(AlphacutError):
+    """The cluster run stopped (Ray unreachable, a stage failing past its retries); rerunning
+    the same command finishes the rest."""
+
+    exit_code = 6
+    http_status = 503
+    code = "cluster_error"
+
+
 class InternalError(AlphacutError):
     """A bug in alphacut, not a problem with the input: please report it."""
 

@@ -60,6 +60,9 @@ def _add_remove(sub: Any) -> None:
     p.add_argument("-j", "--jobs", type=int, default=None,
                    help="images in flight at once (default: chosen for this machine)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from alphacut.interfaces.ray.cli import add_flags as add_cluster_flags
+
+    add_cluster_flags(p)
     p.set_defaults(func=cmd_remove)
 
 

@@ -58,6 +58,10 @@ def choose_format(args: argparse.Namespace, target: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "engine", "local") == "ray":
+        from alphacut.interfaces.ray.cli import run as ray_run
+
+        return ray_run(args)
     if args.inputs == ["-"]:
         return _run_stdio(args)
     if "-" in args.inputs:

@@ -1,0 +1,43 @@
+"""The worker-side row functions without a cluster (real u2netp, real photos)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alphacut.config import Config
+from alphacut.interfaces.ray.tasks import actor_class, finish_row, load_row
+from helpers import PETS
+
+pytestmark = pytest.mark.model
+CONFIG = Config.build(model="u2netp", threads=1)
+
+
+def _batch(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
+    """Rows as Ray Data's numpy batch format gives them (strings fixed-width)."""
+    return {key: np.array([row[key] for row in rows],
+                          dtype=object if key == "item" else None) for key in rows[0]}
+
+
+def test_an_item_failing_in_the_model_fails_alone(tmp_path: Path) -> None:
+    rows = [load_row({"src": str(p), "dest": str(tmp_path / f"{p.stem}.png")}, CONFIG)
+            for p in PETS[:2]]
+    broken = pickle.loads(rows[1]["item"])
+    broken.tensors = [np.zeros((1, 4, 320, 320), np.float32)]  # the graph takes 3 channels
+    rows[1]["item"] = pickle.dumps(broken)
+    out = actor_class(CONFIG)()(_batch(rows))
+    assert out["code"][0] == "" and len(out["inferred"][0]) > 0
+    assert out["code"][1] and str(out["error"][1]).startswith(str(PETS[1]))
+    done = finish_row({k: v[0] for k, v in out.items()}, CONFIG)
+    assert done["code"] == "" and (tmp_path / f"{PETS[0].stem}.png").stat().st_size > 0
+    skipped = finish_row({k: v[1] for k, v in out.items()}, CONFIG)
+    assert skipped["code"] == out["code"][1] and not (tmp_path / f"{PETS[1].stem}.png").exists()
+
+
+def test_a_missing_input_is_a_typed_failure(tmp_path: Path) -> None:
+    row = load_row({"src": str(tmp_path / "nope.jpg"), "dest": str(tmp_path / "x.png")}, CONFIG)
+    assert row["code"] == "invalid_image" and row["item"] == b""
+    assert "nope.jpg" in row["error"]
