@@ -7,11 +7,13 @@ is written by hand.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from alphacut.config import options
+from alphacut.config import Config, options
 from alphacut.schema import OptionInfo
 
+DEFAULT_OUT_DIR = "alphacut-out"
 GROUP_TITLES = {"model": "model", "output": "output", "refine": "refinement",
                 "limits": "limits and resources"}
 
@@ -73,3 +75,18 @@ def model_licences() -> str:
 
     return ", ".join(f"{s.name}: {s.license}{' (default)' if s.name == DEFAULT_MODEL else ''}"
                      for s in list_models() if s.available_here)
+
+
+def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
+    """The one Config for this run, from the flags (None means the default)."""
+    return Config.build(**{**config_options(args), "format": fmt})
+
+
+def choose_format(args: argparse.Namespace, target: Path | None) -> str:
+    if args.format:
+        return str(args.format)
+    if target is not None:
+        from alphacut.core.encode import format_for_path
+
+        return format_for_path(target)
+    return "png"

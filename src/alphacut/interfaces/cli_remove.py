@@ -19,20 +19,11 @@ from alphacut.interfaces.batch import (
     expand_inputs,
     run_pipeline,
 )
+from alphacut.interfaces.cli_options import DEFAULT_OUT_DIR, choose_format, config_from_args
 from alphacut.interfaces.naming import plan_destinations
 
 if TYPE_CHECKING:
     from alphacut.engine import Engine
-
-DEFAULT_OUT_DIR = "alphacut-out"
-
-
-def config_from_args(args: argparse.Namespace, fmt: str) -> Config:
-    """The one Config for this run, from the flags (None means the default)."""
-    from alphacut.interfaces.cli_options import config_options
-
-    return Config.build(**{**config_options(args), "format": fmt})
-
 
 def single_file_target(args: argparse.Namespace) -> Path | None:
     """-o names one output file when there is one plain input and -o has an image suffix."""
@@ -45,16 +36,6 @@ def single_file_target(args: argparse.Namespace) -> Path | None:
     target = Path(out)
     is_file = target.suffix.lower() in OUTPUT_SUFFIXES and not target.is_dir()
     return target if is_file else None
-
-
-def choose_format(args: argparse.Namespace, target: Path | None) -> str:
-    if args.format:
-        return str(args.format)
-    if target is not None:
-        from alphacut.core.encode import format_for_path
-
-        return format_for_path(target)
-    return "png"
 
 
 def run(args: argparse.Namespace) -> int:

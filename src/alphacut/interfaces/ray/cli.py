@@ -27,7 +27,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The CLI's ``--engine ray`` path; the exit code says whether any item failed."""
-    from alphacut.interfaces.cli_remove import DEFAULT_OUT_DIR, choose_format, config_from_args
+    from alphacut.interfaces.cli_options import DEFAULT_OUT_DIR, choose_format, config_from_args
     from alphacut.interfaces.ray.plan import Rules
     from alphacut.interfaces.ray.report import print_summary
     from alphacut.interfaces.ray.runner import RunOptions

@@ -1,6 +1,6 @@
 """The driver's plan: inputs -> (source, destination) pairs, minus what is already settled.
 
-The naming is the local batch's (``cli_remove.plan_destinations`` over
+The naming is the local batch's (``naming.plan_destinations`` over
 ``batch.output_path``), applied to object-storage keys as to paths. Then each item is settled
 before any cluster work when it can be:
 
@@ -80,7 +80,7 @@ def _key_path(location: str) -> Any:
 def destinations(found: list[tuple[str, Job]], output: str, *, single_file: bool,
                  template: str, ext: str, model: str) -> list[str]:
     """The output location of every input, in order (local batch naming and collisions)."""
-    from alphacut.interfaces.cli_remove import plan_destinations
+    from alphacut.interfaces.naming import plan_destinations
 
     jobs = [job for _, job in found]
     scheme, root = split_url(output)
