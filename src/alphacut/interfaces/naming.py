@@ -156,6 +156,11 @@ def plan_destinations(jobs: list[Job], target: Path | None, out_dir: Path, templ
     return planned
 
 
+def _resolved(path: Path) -> Path:
+    """A local path resolved; an object-store key (a PurePosixPath) as it is."""
+    return path.resolve() if isinstance(path, Path) else path
+
+
 def _key(path: Path) -> str:
     return os.path.normcase(os.path.abspath(path))
 
@@ -177,6 +182,6 @@ def _unique(dest: Path, job: Job, taken: set[str], inputs: set[Path]) -> Path:
         if _byte_length(candidate.name) > NAME_MAX:
             raise InvalidOption(f"cannot give {job.source} a unique output name within "
                                 f"{NAME_MAX} bytes; shorten --name")
-        if _key(candidate) not in taken and candidate.resolve() not in inputs:
+        if _key(candidate) not in taken and _resolved(candidate) not in inputs:
             return candidate
     raise InvalidOption(f"cannot give {job.source} a unique output name")  # pragma: no cover
