@@ -149,14 +149,6 @@ def _progress(enabled: bool) -> Any:
     """A rich progress bar (imported lazily), or a no-op context yielding ``None``."""
     if not enabled:
         return _NoBar()
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from alphacut.interfaces.progress import rich_progress
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+    return rich_progress()

@@ -119,20 +119,9 @@ def progress_bar(label: str, *, enabled: bool = True
     if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from alphacut.interfaces.progress import rich_progress
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[fps]:.1f} fps"), TimeElapsedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with rich_progress(fps=True) as progress:
         task = progress.add_task(label[-40:], total=None, fps=0.0)
 
         def update(done: int, total: int | None, fps: float) -> None:

@@ -32,12 +32,8 @@ def download_progress() -> Iterator[Callable[[str, int, int | None], None]]:
         yield update
 
 
-@contextmanager
-def file_progress(total: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
-    """An ``advance(label)`` callback drawing a files-done bar on stderr."""
-    if not enabled:
-        yield lambda label: None
-        return
+def rich_progress(*, fps: bool = False, transient: bool = False) -> Any:
+    """The one bar layout (description, bar, done/total, [fps], elapsed, ETA) on stderr."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -48,9 +44,19 @@ def file_progress(total: int, enabled: bool = True) -> Iterator[Callable[[str], 
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    rate = (TextColumn("{task.fields[fps]:.1f} fps"),) if fps else ()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *rate,
                TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    return Progress(*columns, console=Console(stderr=True), transient=transient)
+
+
+@contextmanager
+def file_progress(total: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """An ``advance(label)`` callback drawing a files-done bar on stderr."""
+    if not enabled:
+        yield lambda label: None
+        return
+    with rich_progress() as progress:
         task = progress.add_task("removing backgrounds", total=total)
 
         def advance(label: str) -> None:
