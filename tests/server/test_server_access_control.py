@@ -148,6 +148,9 @@ def test_one_json_line_per_request_without_keys_or_image_bytes(
                           headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
     assert response.status_code == 200
     httpx.get(f"{keyed_url}/", params={"key": KEY})
+    deadline = time.monotonic() + 10  # lines go through the log's writer thread
+    while len(access_lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert len(access_lines) == 2
     entry = json.loads(access_lines[0])
     assert entry["method"] == "POST" and entry["path"] == "/v1/remove"
