@@ -48,7 +48,8 @@ def small_images(long_side: int) -> list[bytes]:
     for path in PETS:
         image = Image.open(path).convert("RGB")
         scale = long_side / max(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)))
+        image = image.resize((max(1, round(image.width * scale)),
+                              max(1, round(image.height * scale))))
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=90)
         images.append(buffer.getvalue())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
 import random
 import socket
@@ -36,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-PETS = sorted((ROOT / "tests" / "fixtures" / "pets").glob("*.jpg"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_load import small_images
+
 HALF_HEADER = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Stalled: "
 
 
@@ -69,19 +68,6 @@ class Watch:
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # (t, RSS KiB, fds)
     hostile_opened: int = 0
     hostile_cut: int = 0
-
-
-def small_jpegs(long_side: int) -> list[bytes]:
-    out = []
-    for path in PETS:
-        image = Image.open(path).convert("RGB")
-        scale = long_side / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)),
-                              max(1, round(image.height * scale))))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=85)
-        out.append(buffer.getvalue())
-    return out
 
 
 def bad_request(client: httpx.Client, image: bytes, rng: random.Random) -> httpx.Response:
@@ -269,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--side", type=int, default=128, help="long side of the test images")
     parser.add_argument("server_flags", nargs="*", help="extra `alphacut serve` flags")
     args = parser.parse_args(argv)
-    images = small_jpegs(args.side)
+    images = small_images(args.side)
     log = Path(tempfile.mkdtemp(prefix="alphacut-soak-")) / "server.log"
     proc = start_server(free_port(), log, ["--queue", "8", *args.server_flags])
     url = f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}"  # type: ignore[index]

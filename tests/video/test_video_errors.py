@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from videoclips import av, pet_frames, write_clip
+from videoclips import av, mux_frames, pet_frames, write_clip
 
 from alphacut.errors import (
     ImageTooLarge,
@@ -52,13 +52,7 @@ def test_truncated_file_with_index_first(tmp_path: Path) -> None:
     container = av.open(str(src), "w", options={"movflags": "faststart"})
     stream = container.add_stream("libx264", rate=24)
     stream.width, stream.height, stream.pix_fmt = 192, 144, "yuv420p"
-    for i, rgb in enumerate(pet_frames(6) * 4):
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame.pts = i
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+    mux_frames(container, stream, pet_frames(6) * 4)
     container.close()
     data = src.read_bytes()
     cut = tmp_path / "cut.mp4"
@@ -92,11 +86,7 @@ def test_unsupported_codec(tmp_path: Path) -> None:
     stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj420p"
     import numpy as np
 
-    for i in range(3):
-        frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
-        frame.pts = i
-        for packet in stream.encode(frame):
-            container.mux(packet)
+    mux_frames(container, stream, [np.zeros((48, 64, 3), np.uint8)] * 3, flush=False)
     container.close()
     src.write_bytes(src.read_bytes().replace(b"MJPG", b"QZQZ"))
     with pytest.raises(UnsupportedImage):

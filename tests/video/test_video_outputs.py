@@ -14,6 +14,7 @@ from videoclips import (
     audio_seconds,
     input_times,
     leftovers,
+    mux_frames,
     pet_frames,
     read_output,
     write_clip,
@@ -187,15 +188,9 @@ def test_full_range_input_is_read_in_its_own_range(tmp_path: Path, codec: str, p
                                   else {"lossless": "1"})
     stream.width, stream.height, stream.pix_fmt = 64, 48, pix_fmt
     stream.codec_context.color_range = 2  # JPEG / full
-    for i in range(2):
-        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), colour, np.uint8),
-                                           format="rgb24")
-        frame = frame.reformat(format=pix_fmt, dst_color_range=2)
-        frame.pts = i
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+    frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), colour, np.uint8), format="rgb24")
+    mux_frames(container, stream, [frame.reformat(format=pix_fmt, dst_color_range=2)
+                                   for _ in range(2)])
     container.close()
     with open_video(src) as reader:
         rgb = next(iter(reader.frames())).rgb

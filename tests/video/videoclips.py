@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,6 +87,19 @@ def write_clip(path: Path, frames: list[np.ndarray], *, fps: int = 24, audio: bo
             container.mux(packet)
     container.close()
     return path
+
+
+def mux_frames(container: Any, stream: Any, frames: list[Any], *, flush: bool = True) -> None:
+    """Encode ``frames`` (``av.VideoFrame`` or RGB ``uint8 (H, W, 3)``) with pts 0, 1, 2...
+    into ``stream`` and mux them; ``flush`` drains the encoder at the end."""
+    for i, item in enumerate(frames):
+        frame = item if isinstance(item, av.VideoFrame) else av.VideoFrame.from_ndarray(
+            np.ascontiguousarray(item), format="rgb24")
+        frame.pts = i
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in (stream.encode() if flush else []):
+        container.mux(packet)
 
 
 @dataclass

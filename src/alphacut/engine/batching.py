@@ -23,7 +23,8 @@ def run_passes(pool: SessionPool, passes: Sequence[ModelPass], items: Sequence[P
         session = pool.get(model_pass.spec)
         for group in _same_shape(items, index):
             start = time.perf_counter()
-            batch = np.concatenate([items[i].tensors[index] for i in group])
+            tensors = [items[i].tensors[index] for i in group]
+            batch = tensors[0] if len(tensors) == 1 else np.concatenate(tensors)  # no copy of one
             pixels = max(items[i].pixels for i in group)
             outputs = predict(session, batch, image_pixels=pixels, state=state)
             share = (time.perf_counter() - start) / len(group)
