@@ -1,0 +1,1 @@
+"""Finishing touches on the final matte: feathered edges, synthesised shadows (issue 13)."""
