@@ -15,7 +15,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,3 +171,27 @@ def zip_files(files: list[tuple[str, bytes]]) -> bytes:
 def render_zip(result: Result, output: Any, stem: str = "layer") -> bytes:
     """Every layer PNG and the manifest of ``result``, as one zip."""
     return zip_files(layer_files(result, output, stem))
+
+
+def manifest_path(dest: Path) -> Path:
+    """``{stem}-layers.json`` beside the planned output ``dest``."""
+    return dest.with_name(manifest_name(dest.stem))
+
+
+def write_layers(result: Result, output: Any, dest: Path,
+                 refuse: Iterable[Path] = ()) -> list[Path]:
+    """Write every layer PNG and the manifest for the planned output ``dest`` (which itself is
+    not written), each atomically, the manifest last; ``OutputError`` if one would replace a
+    file in ``refuse`` (the inputs). Returns the paths written."""
+    from alphacut.core.encode import write_atomic
+    from alphacut.errors import OutputError
+
+    files = layer_files(result, output, dest.stem)
+    paths = [dest.with_name(name) for name, _ in files]
+    protected = {p.resolve() for p in refuse}
+    for path in paths:
+        if path.resolve() in protected:
+            raise OutputError(f"{path}: refusing to overwrite an input file")
+    for path, (_, data) in zip(paths, files, strict=True):
+        write_atomic(path, data)
+    return paths

@@ -4,16 +4,18 @@ Definition. Let ``inside`` be the pixels with alpha >= 0.5 and ``s`` the signed 
 distance of a pixel centre to the edge of ``inside`` (positive inside, negative outside; a
 pixel next to the edge is at +-0.5). The feathered matte is
 
-    alpha' = min(alpha, ramp(s)),   ramp(s) = smoothstep((s + PX/2) / PX)
+    alpha' = min(alpha, ramp(s)),   ramp(s) = smoothstep(s / PX)
 
-clipped to [0, 1]: zero from ``PX/2`` outside the edge, one from ``PX/2`` inside it. So:
+with the smoothstep's argument clipped to [0, 1]: zero outside the edge, rising to one at
+``PX`` inside it. So:
 
 - it never adds alpha (no old-background colour can appear), only softens;
-- pixels deeper than ``PX/2`` inside the subject keep their alpha (an opaque interior stays 1);
-- the 0 < alpha < 1 band becomes at least about ``PX/2`` wide along every edge;
+- pixels at least ``PX`` inside the subject keep their alpha (an opaque interior stays 1);
+- along every edge the matte fades from 1 to 0 over ``PX`` pixels, ending on the old edge;
+  what lay outside it (a faint haze, stray hair below alpha 0.5) is cleared;
 - ``PX = 0`` returns the matte unchanged.
 
-It is the closed form of "erode by PX/2, blur by PX" with no halo outward.
+It is the closed form of "erode by PX/2, then blur by PX/2": a soft edge with no halo.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ def feather(alpha: Alpha, px: float) -> Alpha:
 
 def edge_ramp(inside: np.ndarray, px: float) -> Alpha:
     """``bool (H, W)`` -> ``float32 (H, W)`` in [0, 1]: smoothstep of the signed distance to
-    the edge of ``inside``, 0 at ``-px/2`` and 1 at ``+px/2``."""
-    t = np.clip(signed_distance(inside) / np.float32(px) + np.float32(0.5), 0.0, 1.0)
+    the edge of ``inside``, 0 on and outside the edge and 1 from ``px`` inside it."""
+    t = np.clip(signed_distance(inside) / np.float32(px), 0.0, 1.0)
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
