@@ -57,11 +57,11 @@ def test_psd_with_background_and_shadow_stacks_four_layers(result, u2netp_remove
     options = {"format": "psd", "bg": "#336699", "shadow": "drop", "feather": 3}
     psd = _open(u2netp_remover.render(result, **options))
     assert [layer.name for layer in psd] == list(NAMES)
-    background, shadow, photo, clean = psd
+    background, shadow, photo, _ = psd
     output = Config.build(**options).output
     alpha = finish_feather(result.alpha, output)
     shade = finish_shadow(alpha, output)
-    assert np.array_equal(_mask(photo, result.alpha.shape), alpha_to_u8(alpha))  # the feathered alpha, exactly
+    assert np.array_equal(_mask(photo, result.alpha.shape), alpha_to_u8(alpha))  # feathered
     assert np.array_equal(np.asarray(shadow.topil())[..., 3], alpha_to_u8(shade))
     assert np.all(np.asarray(background.topil().convert("RGB")) == (0x33, 0x66, 0x99))
     flat = np.empty_like(result.image)
