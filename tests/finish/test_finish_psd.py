@@ -69,6 +69,8 @@ def test_psd_with_background_and_shadow_stacks_four_layers(result, u2netp_remove
     expected = stack(result.image, alpha_to_u8(alpha) / np.float32(255), shade, flat)
     composite = np.asarray(psd.composite(force=True).convert("RGB")).astype(int)
     assert np.abs(composite - expected).mean() < 1.0 and np.abs(composite - expected).max() <= 4
+    stored = np.asarray(psd.topil().convert("RGB")).astype(int)  # the file's merged image
+    assert np.abs(stored - composite).max() <= 2
 
 
 def test_cli_writes_psd_from_the_extension(tmp_path: Path) -> None:

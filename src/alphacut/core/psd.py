@@ -54,6 +54,12 @@ def render_psd(result: Result, output: Any, background: RGB | None = None) -> by
     photo.create_mask(Image.fromarray(alpha_to_u8(alpha), mode="L"))
     clean = layer.fromarray(cutout(result.foreground, alpha), psd, name=NAMES[3])
     clean.visible = False
+    from alphacut.core.finish.shadow import stack
+
+    zero = np.zeros_like(alpha)
+    merged = stack(result.image, alpha_to_u8(alpha) / np.float32(255.0),
+                   zero if shade is None else shade, bg, opacity)
+    _use_merged_image(psd, merged)
     return _save(psd, width, height)
 
 
@@ -64,6 +70,30 @@ def _import_psd_tools() -> Any:
     except ImportError as exc:
         raise InvalidOption("writing psd needs psd-tools: pip install 'alphacut[psd]'") from exc
     return psd_tools
+
+
+def _use_merged_image(psd: Any, merged: np.ndarray) -> None:
+    """Store ``merged`` (``uint8 (H, W, 3|4)``, what the visible layers make) as the file's
+    merged image instead of letting psd-tools re-render every layer on save (12 MP: ~75% of
+    the PSD's time). Reaches into psd-tools' save step; if that ever changes, psd-tools'
+    own rendering runs as before."""
+    original = getattr(psd, "_update_preview", None)
+    if original is None:
+        return
+
+    def update() -> None:
+        try:
+            from psd_tools.api import numpy_io
+
+            rgb = merged[..., :3].astype(np.float32) / 255.0
+            cover = (merged[..., 3:].astype(np.float32) / 255.0 if merged.shape[2] == 4
+                     else np.ones((*merged.shape[:2], 1), np.float32))
+            planes = numpy_io.encode_image_data(psd, rgb, cover)
+            psd._record.image_data.set_data(planes, psd._record.header)
+        except (AttributeError, ImportError, TypeError, ValueError):
+            original()
+
+    psd._update_preview = update
 
 
 def _save(psd: Any, width: int, height: int) -> bytes:
