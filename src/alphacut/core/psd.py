@@ -25,6 +25,7 @@ from alphacut.errors import InvalidOption, OutputError
 from alphacut.types import RGB, Result
 
 NAMES = ("Background", "Shadow", "Photo", "Cut-out (clean colours)")
+MAX_SIDE = 30000  # a PSD's limit (PSB goes further; psd-tools writes PSD)
 
 
 def render_psd(result: Result, output: Any, background: RGB | None = None) -> bytes:
@@ -34,6 +35,9 @@ def render_psd(result: Result, output: Any, background: RGB | None = None) -> by
     from alphacut.engine.stages import finish_feather, finish_shadow, shadow_backdrop
 
     height, width = result.alpha.shape
+    if max(height, width) > MAX_SIDE:
+        raise InvalidOption(f"psd cannot store a {width}x{height} image (max side {MAX_SIDE}); "
+                            "use png or tiff")
     alpha = finish_feather(result.alpha, output)
     shade = finish_shadow(alpha, output)
     bg, opacity = shadow_backdrop(output, background, height, width)
