@@ -112,11 +112,11 @@ def layers_picture(remover: Remover, pets: list[Path]) -> Image.Image:
 
 def psd_picture(remover: Remover, sample: Path) -> Image.Image:
     from alphacut.core.cutout import alpha_to_u8
-    from alphacut.engine.stages import finish_shadow
+    from alphacut.core.finish.steps import shadow_of
 
     result = remover.remove(sample)
     output = Config.build(bg=BACKDROP, shadow="contact", format="psd").output
-    shade = finish_shadow(result.alpha, output)
+    shade = shadow_of(result.alpha, output)
     h, w = result.alpha.shape
     bg = np.empty((h, w, 3), np.uint8)
     bg[...] = Image.new("RGB", (1, 1), BACKDROP).getpixel((0, 0))

@@ -32,15 +32,15 @@ def render_psd(result: Result, output: Any, background: RGB | None = None) -> by
     """The layered PSD of ``result`` as ``output`` asks (feather, shadow, background)."""
     psd_tools = _import_psd_tools()
     from alphacut.core.cutout import alpha_to_u8, cutout
-    from alphacut.engine.stages import finish_feather, finish_shadow, shadow_backdrop
+    from alphacut.core.finish.steps import backdrop, feathered, shadow_of
 
     height, width = result.alpha.shape
     if max(height, width) > MAX_SIDE:
         raise InvalidOption(f"psd cannot store a {width}x{height} image (max side {MAX_SIDE}); "
                             "use png or tiff")
-    alpha = finish_feather(result.alpha, output)
-    shade = finish_shadow(alpha, output)
-    bg, opacity = shadow_backdrop(output, background, height, width)
+    alpha = feathered(result.alpha, output)
+    shade = shadow_of(alpha, output)
+    bg, opacity = backdrop(output, background, height, width)
     psd = psd_tools.PSDImage.new("RGB" if opacity >= 1.0 else "RGBA", (width, height), depth=8)
     layer = psd_tools.api.layers.PixelLayer
     if bg is not None:

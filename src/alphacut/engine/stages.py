@@ -20,6 +20,7 @@ import numpy as np
 
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
+from alphacut.core.finish import steps as finishing
 from alphacut.core.fusion import fuse_logits
 from alphacut.engine.passes import ModelPass
 from alphacut.types import RGB, Decoded, Mask, Result, Tensor
@@ -134,12 +135,12 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
 
 def compose(result: Result, output: OutputOptions, background: RGB | None = None) -> np.ndarray:
     """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, maybe cropped."""
-    alpha = finish_feather(result.alpha, output)
-    shade = finish_shadow(alpha, output)
+    alpha = finishing.feathered(result.alpha, output)  # issue 13: --feather
+    shade = finishing.shadow_of(alpha, output)  # issue 13: --shadow
     if output.mask_only:
         pixels = composite.alpha_to_u8(alpha)
     elif shade is not None:
-        pixels = shadow_stack(result.foreground, alpha, shade, output, background)
+        pixels = finishing.over_shadow(result.foreground, alpha, shade, output, background)
     elif background is not None:
         pixels = composite.over_image(result.foreground, alpha, background)
     elif output.bg_color is not None:
@@ -149,50 +150,6 @@ def compose(result: Result, output: OutputOptions, background: RGB | None = None
     if output.crop:
         pixels = composite.crop(pixels, composite.subject_box(alpha, output.crop_margin))
     return pixels
-
-
-# --- issue 13, outputs: feather and shadow steps of compose; layers and psd in render --------
-
-
-def finish_feather(alpha: Mask, output: OutputOptions) -> Mask:
-    """The matte with ``--feather`` applied (the same array when it is off)."""
-    if not output.feather:
-        return alpha
-    from alphacut.core.finish.feather import feather
-
-    return feather(alpha, float(output.feather))
-
-
-def finish_shadow(alpha: Mask, output: OutputOptions) -> Mask | None:
-    """The shadow's coverage ``float32 (H, W)`` the output asks for, or None."""
-    if output.shadow in (None, "none"):
-        return None
-    from alphacut.core.finish.shadow import params_from, shadow_alpha
-
-    params = params_from(output)
-    return None if params is None else shadow_alpha(alpha, params)
-
-
-def shadow_backdrop(output: OutputOptions, background: RGB | None, height: int,
-                    width: int) -> tuple[RGB | None, float]:
-    """The background under the shadow, ``uint8 (H, W, 3)`` and its opacity (None: none)."""
-    if background is not None:
-        return composite.cover(background, height, width), 1.0
-    if output.bg_color is not None:
-        r, g, b, a = output.bg_color
-        flat = np.empty((height, width, 3), np.uint8)
-        flat[...] = (r, g, b)
-        return flat, a / 255.0
-    return None, 0.0
-
-
-def shadow_stack(fg: RGB, alpha: Mask, shade: Mask, output: OutputOptions,
-                 background: RGB | None) -> np.ndarray:
-    """Subject over its shadow over the background (or transparency)."""
-    from alphacut.core.finish.shadow import stack
-
-    bg, opacity = shadow_backdrop(output, background, *alpha.shape)
-    return stack(fg, alpha, shade, bg, opacity)
 
 
 def render(result: Result, output: OutputOptions, background: RGB | None = None) -> bytes:
