@@ -135,3 +135,15 @@ def test_library_layers_and_save_layers(tmp_path: Path) -> None:
     assert second[85, 35, 3] == 204 and second[62, 35, 3] < 204  # feathered edge
     assert np.all(second[:, 100:, 3] == 0)  # only its own subject
     assert not (tmp_path / "cut.png").exists()
+
+
+def test_layers_refuse_other_formats_and_the_ray_engine(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from alphacut.interfaces.cli import main
+    from helpers import PETS
+
+    for extra in (["--format", "webp"], ["--engine", "ray"]):
+        code = main(["remove", str(PETS[0]), "-o", str(tmp_path), "--layers", *extra])
+        assert code == 2
+    err = capsys.readouterr().err
+    assert "layers are written as PNG" in err and "local engine only" in err
+    assert not any(tmp_path.iterdir())
