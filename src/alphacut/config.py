@@ -94,7 +94,7 @@ class OutputOptions:
     feather: float = opt(0.0, "soften the matte's edge over this many pixels, inward (alpha "
                          "only; 0: off)", lo=0.0, hi=10_000.0, metavar="PX",
                          endpoints=("remove",))
-    shadow: str | None = opt(None, "synthesise a shadow under the subject: drop (offset, "
+    shadow: str = opt("none", "synthesise a shadow under the subject: drop (offset, "
                              "blurred silhouette) or contact (squashed, at its base)",
                              kind=str, choices=SHADOWS, endpoints=("remove",))
     shadow_offset: str | None = opt(None, "shadow offset x,y in pixels (default: from the "

@@ -119,8 +119,10 @@ def test_advanced_shows_every_refine_option_of_the_current_endpoint(page, page_u
     options = res.json()["options"]
     for privacy, endpoint in ((True, "mask"), (False, "remove")):
         page.set_checked("#privacy", privacy, force=True)
+        finishing = {"feather", "shadow", "shadow_offset", "shadow_blur", "shadow_opacity"}
         want = sorted(o["name"] for o in options
-                      if o["group"] == "refine" and endpoint in o["endpoints"])
+                      if (o["group"] == "refine" or o["name"] in finishing)
+                      and endpoint in o["endpoints"])
         got = sorted(page.eval_on_selector_all("#advanced-fields [data-option]",
                                                "els => els.map(e => e.dataset.option)"))
         assert got == want and want

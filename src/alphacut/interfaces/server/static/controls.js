@@ -3,6 +3,7 @@
 
 import { getJSON } from "./api.js";
 import { canEncode } from "./canvas.js";
+import { inAdvanced } from "./finishing.js";
 import { $, $$, changed, store } from "./store.js";
 
 const PRESET_LABELS = {
@@ -137,10 +138,11 @@ function fillFormats() {
 
 // ------------------------------------------------------------------ advanced options
 
-// One control per option in group "refine" that the current mode's endpoint takes.
+// One control per option in group "refine" (and finishing.js's) that the current mode's
+// endpoint takes.
 export function fillAdvanced() {
   const endpoint = $("#privacy").checked ? "mask" : "remove";
-  const shown = store.options.filter((o) => o.group === "refine"
+  const shown = store.options.filter((o) => inAdvanced(o)
     && (o.endpoints || []).includes(endpoint));
   const box = $("#advanced-fields");
   const before = advancedValues(null);
