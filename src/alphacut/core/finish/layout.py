@@ -26,7 +26,13 @@ import cv2
 import numpy as np
 
 from alphacut.core.composite import CROP_THRESHOLD
-from alphacut.core.finish.layout_spec import parse_margin, parse_position, parse_scale, parse_size
+from alphacut.core.finish.layout_spec import (
+    ORIGINAL,
+    parse_margin,
+    parse_position,
+    parse_scale,
+    parse_size,
+)
 from alphacut.types import RGB, Alpha
 
 Box = tuple[int, int, int, int]
@@ -79,7 +85,7 @@ def cut(alpha: Alpha, fg: RGB, box: Box) -> tuple[Alpha, RGB]:
 
 
 def place(picture: tuple[int, int], box: Box, size: tuple[int, int] | None,
-          scale: float | None, position: tuple[float, float] | None) -> Placement:
+          scale: float | None, position: tuple[float, float] | str | None) -> Placement:
     """The scale and shift that put ``box`` (inside a picture of ``(height, width)``) on the
     canvas as asked (module docstring)."""
     ph, pw = picture
@@ -88,9 +94,9 @@ def place(picture: tuple[int, int], box: Box, size: tuple[int, int] | None,
     y0, y1, x0, x1 = box
     bh, bw = y1 - y0, x1 - x0
     factor = fit if scale is None else scale * min(ch / bh, cw / bw)
-    if position is None and scale is not None:
-        position = (0.5, 0.5)
-    if position is None:  # original: the box's centre where the fitted picture puts it
+    if position is None:
+        position = (0.5, 0.5) if scale is not None else ORIGINAL
+    if isinstance(position, str):  # original: the box's centre where the fitted picture has it
         cy = (ch - fit * ph) / 2 + fit * (y0 + y1) / 2
         cx = (cw - fit * pw) / 2 + fit * (x0 + x1) / 2
         top, left = cy - factor * bh / 2, cx - factor * bw / 2

@@ -20,6 +20,7 @@ from alphacut.errors import InvalidOption
 MAX_MARGIN_PX = 100_000
 MAX_CANVAS_SIDE = 30_000
 _NUMBER = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(px|%)?$")
+ORIGINAL = "original"
 _NAMED_POSITIONS = {"center": (50.0, 50.0), "centre": (50.0, 50.0), "bottom": (50.0, 100.0),
                     "top": (50.0, 0.0)}
 
@@ -108,17 +109,20 @@ def parse_scale(value: Any) -> float | None:
     return percent / 100.0
 
 
-def parse_position(value: Any) -> tuple[float, float] | None:
+def parse_position(value: Any) -> tuple[float, float] | str | None:
     """``center``/``bottom``/``top``/``"x,y"``/``"x"`` (percent of the free space, 0..100)
-    -> (x, y) fractions in [0, 1]; None or ``original`` -> None (keep the place)."""
+    -> (x, y) fractions in [0, 1]; ``original`` -> ``"original"`` (keep the place); None
+    (not given) -> None."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidOption(f"position must be text like 'center' or '50%,100%', not "
                             f"{type(value).__name__}")
     text = value.strip().lower()
-    if text in ("", "original", "none"):
+    if text in ("", "none"):
         return None
+    if text == "original":
+        return ORIGINAL
     if text in _NAMED_POSITIONS:
         x, y = _NAMED_POSITIONS[text]
         return x / 100.0, y / 100.0
