@@ -20,12 +20,12 @@ const NUMBER = /^(\d+(?:\.\d*)?|\.\d+)(px|%)?$/;
 
 // ------------------------------------------------------------------ controls
 
-// Add the Layout fields after the crop toggle; `onChange` runs when one changes.
+// Add the Layout fields (folded, like Advanced, just before it); `onChange` runs on a change.
 export function mountLayout(onChange) {
-  const box = document.createElement("fieldset");
+  const box = document.createElement("details");
   box.id = "layout";
-  box.className = "field layout";
-  box.innerHTML = "<legend>Layout and colour</legend>";
+  box.className = "advanced";
+  box.innerHTML = "<summary>Layout and colour</summary><div class=\"advanced-fields\"></div>";
   for (const [name, label, placeholder, hint] of FIELDS) {
     const row = document.createElement("label");
     row.className = "field option";
@@ -35,11 +35,12 @@ export function mountLayout(onChange) {
     input.addEventListener("change", onChange);
     const caption = document.createElement("span");
     caption.textContent = label;
-    row.append(caption, input);
-    box.append(row);
+    const help = Object.assign(document.createElement("small"), { className: "muted" });
+    help.textContent = hint;
+    row.append(caption, input, help);
+    box.lastChild.append(row);
   }
-  const anchor = $(".toggles") || $("#advanced");
-  anchor.after(box);
+  $("#advanced").before(box);
 }
 
 // {option: text} of the Layout fields (empty ones left out).
