@@ -1,6 +1,6 @@
-"""README pictures of the finishing options (issue #13 item 4): "without | with" side by side.
+"""README pictures of the layout and colour options (issue #13 item 4): "without | with".
 
-    python benchmarks/finishing_pictures.py [--model u2net] [--out docs/img] [--height 300]
+    python benchmarks/layout_pictures.py [--model u2net] [--out docs/img] [--height 300]
 
 The bundled sample photo (examples/sample.jpg, Oxford-IIIT Pet samoyed_32, CC BY-SA 4.0: see
 tests/fixtures/ATTRIBUTION.md) is cut out once with the real model; each picture renders the
@@ -46,14 +46,7 @@ class Picture:
 
 
 BG = "#6f8fae"
-FLOOR = "#d8c8b0"
 PICTURES = [
-    Picture("feather", {"bg": BG}, {"bg": BG, "feather": 8},
-            ("without", "--feather 8"), zoom=(0.2, 0.45, 0.25, 0.75)),
-    Picture("shadow-drop", {"bg": FLOOR}, {"bg": FLOOR, "shadow": "drop"},
-            ("without", "--shadow drop")),
-    Picture("shadow-contact", {"bg": FLOOR}, {"bg": FLOOR, "shadow": "contact"},
-            ("without", "--shadow contact")),
     Picture("match-colour", {"bg": "#d9822b"}, {"bg": "#d9822b", "match_colour": 0.3},
             ("without", "--match-colour 0.3")),
     Picture("layout", {"bg": BG}, {"bg": BG, "size": "800x800", "scale": "80%",

@@ -114,3 +114,36 @@ def test_render_zip_holds_layers_and_manifest(flat, u2netp_remover) -> None:  # 
     assert names == [*(f"layer-{n}.png" for n in range(1, 6)), "layer-layers.json"]
     assert len(doc["layers"]) == 5 and first.shape == (720, 1080, 4)
     assert np.count_nonzero((first[..., 3] > 127) & flat.objects[0]) > 0.9 * flat.objects[0].sum()
+
+
+def test_library_layers_and_save_layers(tmp_path: Path) -> None:
+    from alphacut.api import layers, save_layers
+    from alphacut.types import ImageMeta, Result
+
+    alpha = np.zeros((120, 200), np.float32)
+    alpha[10:50, 120:190] = 1.0  # top right
+    alpha[60:110, 10:60] = 0.8  # bottom left
+    rgb = np.full((120, 200, 3), 90, np.uint8)
+    result = Result(image=rgb, soft=alpha, alpha=alpha, foreground=rgb,
+                    meta=ImageMeta(width=200, height=120), model="test")
+    found = layers(result)
+    assert [layer.box for layer in found] == [(120, 10, 70, 40), (10, 60, 50, 50)]
+    assert [layer.area for layer in found] == [2800, 2500]
+    paths = save_layers(result, tmp_path / "cut.png", feather=4)
+    assert [p.name for p in paths] == ["cut-1.png", "cut-2.png", "cut-layers.json"]
+    second = np.asarray(Image.open(paths[1]))
+    assert second[85, 35, 3] == 204 and second[62, 35, 3] < 204  # feathered edge
+    assert np.all(second[:, 100:, 3] == 0)  # only its own subject
+    assert not (tmp_path / "cut.png").exists()
+
+
+def test_layers_refuse_other_formats_and_the_ray_engine(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from alphacut.interfaces.cli import main
+    from helpers import PETS
+
+    for extra in (["--format", "webp"], ["--engine", "ray"]):
+        code = main(["remove", str(PETS[0]), "-o", str(tmp_path), "--layers", *extra])
+        assert code == 2
+    err = capsys.readouterr().err
+    assert "layers are written as PNG" in err and "local engine only" in err
+    assert not any(tmp_path.iterdir())

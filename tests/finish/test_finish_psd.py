@@ -52,15 +52,15 @@ def test_psd_of_a_cutout_has_the_photo_with_the_alpha_as_mask(result, u2netp_rem
 def test_psd_with_background_and_shadow_stacks_four_layers(result, u2netp_remover) -> None:  # type: ignore[no-untyped-def]
     from alphacut.config import Config
     from alphacut.core.finish.shadow import stack
-    from alphacut.engine.stages import finish_feather, finish_shadow
+    from alphacut.core.finish.steps import feathered, shadow_of
 
     options = {"format": "psd", "bg": "#336699", "shadow": "drop", "feather": 3}
     psd = _open(u2netp_remover.render(result, **options))
     assert [layer.name for layer in psd] == list(NAMES)
     background, shadow, photo, _ = psd
     output = Config.build(**options).output
-    alpha = finish_feather(result.alpha, output)
-    shade = finish_shadow(alpha, output)
+    alpha = feathered(result.alpha, output)
+    shade = shadow_of(alpha, output)
     assert np.array_equal(_mask(photo, result.alpha.shape), alpha_to_u8(alpha))  # feathered
     assert np.array_equal(np.asarray(shadow.topil())[..., 3], alpha_to_u8(shade))
     assert np.all(np.asarray(background.topil().convert("RGB")) == (0x33, 0x66, 0x99))
@@ -69,6 +69,8 @@ def test_psd_with_background_and_shadow_stacks_four_layers(result, u2netp_remove
     expected = stack(result.image, alpha_to_u8(alpha) / np.float32(255), shade, flat)
     composite = np.asarray(psd.composite(force=True).convert("RGB")).astype(int)
     assert np.abs(composite - expected).mean() < 1.0 and np.abs(composite - expected).max() <= 4
+    stored = np.asarray(psd.topil().convert("RGB")).astype(int)  # the file's merged image
+    assert np.abs(stored - composite).max() <= 2
 
 
 def test_cli_writes_psd_from_the_extension(tmp_path: Path) -> None:

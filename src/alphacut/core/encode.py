@@ -57,6 +57,9 @@ def encode(
     transparency as JPEG, ``InvalidImage`` for pixels of the wrong shape or dtype.
     """
     fmt = normalise_format(fmt)
+    if fmt not in _PIL_FORMATS:  # psd: layered, rendered from a Result (core/psd.py)
+        raise InvalidOption(f"{fmt} is written from a Result (alphacut.api.save, render), not "
+                            "from flat pixels")
     _check_range("quality", quality, 1, 100)
     _check_range("png_compress_level", png_compress_level, 0, 9)
     im = _to_pil(pixels, fmt)

@@ -113,12 +113,9 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 def result_layers(result: Result, output: Any = None) -> list[Layer]:
     """The layers of a Result's matte, after ``--feather`` when ``output`` asks for it."""
-    alpha = result.alpha
-    if output is not None and getattr(output, "feather", 0):
-        from alphacut.core.finish.feather import feather
+    from alphacut.core.finish.steps import feathered
 
-        alpha = feather(alpha, float(output.feather))
-    return split_matte(alpha)
+    return split_matte(result.alpha if output is None else feathered(result.alpha, output))
 
 
 def layer_rgba(result: Result, layer: Layer) -> RGBA:

@@ -21,6 +21,7 @@ import numpy as np
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
 from alphacut.core.finish import colour, layout
+from alphacut.core.finish import steps as finishing
 from alphacut.core.fusion import fuse_logits
 from alphacut.engine.passes import ModelPass
 from alphacut.types import RGB, Decoded, Mask, Result, Tensor
@@ -137,66 +138,22 @@ def compose(result: Result, output: OutputOptions, background: RGB | None = None
     """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, after the
     finishing steps in their order: feather, layout (crop, crop_margin, size, scale,
     position), colour matching, shadow, then over the background."""
-    alpha = finish_feather(result.alpha, output)
-    alpha, foreground = layout.arrange(alpha, result.foreground, output)
+    alpha = finishing.feathered(result.alpha, output)  # issue 13: --feather
+    alpha, foreground = layout.arrange(alpha, result.foreground, output)  # crop, size, ...
     if output.mask_only:
         return composite.alpha_to_u8(alpha)
     if background is not None:
         background = composite.cover(background, *alpha.shape)
     foreground = colour.finish(foreground, alpha, output.match_colour, background,
-                               output.bg_color)
-    shade = finish_shadow(alpha, output)
+                               output.bg_color)  # issue 13: --match-colour
+    shade = finishing.shadow_of(alpha, output)  # issue 13: --shadow
     if shade is not None:
-        return shadow_stack(foreground, alpha, shade, output, background)
+        return finishing.over_shadow(foreground, alpha, shade, output, background)
     if background is not None:
         return composite.blend(foreground, alpha, background)
     if output.bg_color is not None:
         return composite.over_color(foreground, alpha, output.bg_color)
     return composite.cutout(foreground, alpha)
-
-
-# --- issue 13, outputs: feather and shadow steps of compose; layers and psd in render --------
-
-
-def finish_feather(alpha: Mask, output: OutputOptions) -> Mask:
-    """The matte with ``--feather`` applied (the same array when it is off)."""
-    if not output.feather:
-        return alpha
-    from alphacut.core.finish.feather import feather
-
-    return feather(alpha, float(output.feather))
-
-
-def finish_shadow(alpha: Mask, output: OutputOptions) -> Mask | None:
-    """The shadow's coverage ``float32 (H, W)`` the output asks for, or None."""
-    if output.shadow in (None, "none"):
-        return None
-    from alphacut.core.finish.shadow import params_from, shadow_alpha
-
-    params = params_from(output)
-    return None if params is None else shadow_alpha(alpha, params)
-
-
-def shadow_backdrop(output: OutputOptions, background: RGB | None, height: int,
-                    width: int) -> tuple[RGB | None, float]:
-    """The background under the shadow, ``uint8 (H, W, 3)`` and its opacity (None: none)."""
-    if background is not None:
-        return composite.cover(background, height, width), 1.0
-    if output.bg_color is not None:
-        r, g, b, a = output.bg_color
-        flat = np.empty((height, width, 3), np.uint8)
-        flat[...] = (r, g, b)
-        return flat, a / 255.0
-    return None, 0.0
-
-
-def shadow_stack(fg: RGB, alpha: Mask, shade: Mask, output: OutputOptions,
-                 background: RGB | None) -> np.ndarray:
-    """Subject over its shadow over the background (or transparency)."""
-    from alphacut.core.finish.shadow import stack
-
-    bg, opacity = shadow_backdrop(output, background, *alpha.shape)
-    return stack(fg, alpha, shade, bg, opacity)
 
 
 def render(result: Result, output: OutputOptions, background: RGB | None = None) -> bytes:

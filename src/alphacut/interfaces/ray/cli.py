@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if single and args.format and fmt != _suffix_format(output):
         raise InvalidOption(f"-o {output} does not match --format {args.format}")
     config = config_from_args(args, fmt)
+    if config.output.layers:  # issue 13: one file per subject is planned by the local batch
+        raise InvalidOption("--layers works with the local engine only, not --engine ray")
     options = RunOptions(output=output, template=args.name, single_file=single,
                          rules=Rules(skip_existing=args.skip_existing, overwrite=args.overwrite),
                          recursive=not args.no_recursive, address=args.ray_address,
