@@ -210,3 +210,16 @@ def test_bad_layout_values_are_invalid_options_naming_them(name: str, value: obj
 def test_canvas_over_max_pixels_is_refused() -> None:
     with pytest.raises(InvalidOption, match="size"):
         Config.build(size="2000x2000", max_pixels=1_000_000)
+
+
+def test_a_background_image_covers_the_new_canvas() -> None:
+    alpha, fg = _block()
+    backdrop = np.zeros((50, 100, 3), np.uint8)
+    backdrop[:, :50] = (0, 200, 0)  # left half green, right half blue
+    backdrop[:, 50:] = (0, 0, 200)
+    result = Result(image=fg, soft=alpha, alpha=alpha, foreground=fg,
+                    meta=ImageMeta(300, 200), model="test")
+    out = compose(result, _out(size="200x100", scale="50%", position="0,0"), backdrop)
+    assert out.shape == (100, 200, 3)
+    assert out[-1, 0].tolist() == [0, 200, 0] and out[-1, -1].tolist() == [0, 0, 200]
+    np.testing.assert_array_equal(out[10, 10], (200, 40, 10))  # the subject, top left
