@@ -20,6 +20,7 @@ import numpy as np
 
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
+from alphacut.core.finish import colour, layout
 from alphacut.core.finish import steps as finishing
 from alphacut.core.fusion import fuse_logits
 from alphacut.engine.passes import ModelPass
@@ -134,22 +135,25 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
 
 
 def compose(result: Result, output: OutputOptions, background: RGB | None = None) -> np.ndarray:
-    """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, maybe cropped."""
+    """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, after the
+    finishing steps in their order: feather, layout (crop, crop_margin, size, scale,
+    position), colour matching, shadow, then over the background."""
     alpha = finishing.feathered(result.alpha, output)  # issue 13: --feather
-    shade = finishing.shadow_of(alpha, output)  # issue 13: --shadow
+    alpha, foreground = layout.arrange(alpha, result.foreground, output)  # crop, size, ...
     if output.mask_only:
-        pixels = composite.alpha_to_u8(alpha)
-    elif shade is not None:
-        pixels = finishing.over_shadow(result.foreground, alpha, shade, output, background)
-    elif background is not None:
-        pixels = composite.over_image(result.foreground, alpha, background)
-    elif output.bg_color is not None:
-        pixels = composite.over_color(result.foreground, alpha, output.bg_color)
-    else:
-        pixels = composite.cutout(result.foreground, alpha)
-    if output.crop:
-        pixels = composite.crop(pixels, composite.subject_box(alpha, output.crop_margin))
-    return pixels
+        return composite.alpha_to_u8(alpha)
+    if background is not None:
+        background = composite.cover(background, *alpha.shape)
+    foreground = colour.finish(foreground, alpha, output.match_colour, background,
+                               output.bg_color)  # issue 13: --match-colour
+    shade = finishing.shadow_of(alpha, output)  # issue 13: --shadow
+    if shade is not None:
+        return finishing.over_shadow(foreground, alpha, shade, output, background)
+    if background is not None:
+        return composite.blend(foreground, alpha, background)
+    if output.bg_color is not None:
+        return composite.over_color(foreground, alpha, output.bg_color)
+    return composite.cutout(foreground, alpha)
 
 
 def render(result: Result, output: OutputOptions, background: RGB | None = None) -> bytes:

@@ -5,6 +5,7 @@ import { postImage, unavailable, userMessage } from "./api.js";
 import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
+import { arrange, finishColour, layoutSettings } from "./layout.js";
 import { $, announce, changed, store } from "./store.js";
 import { attachZoom } from "./zoom.js";
 
@@ -234,17 +235,24 @@ export class Card {
 
   async renderNow() {
     const opts = settings();
-    const { rgba, alpha, width: W, height: H } = this.made;
+    const made = this.made;
+    const lay = layoutSettings(); // crop, margin, canvas, scale, position, match colour: layout.js
+    const { rgba: cut, alpha, width: W, height: H } = arrange(made.rgba, made.alpha, made.width,
+                                                              made.height, opts.crop, lay);
+    const flat = opts.bg === "color" || (opts.bg === "transparent" && !opts.format.alpha);
+    const backdrop = !flat && opts.bg === "image" && store.bgImage
+      ? coverRGBA(store.bgImage, W, H) : null;
+    const rgba = finishColour(cut, alpha, Number(lay.match_colour || 0), backdrop,
+                              flat ? imaging.parseHex(opts.color) : null);
     let pixels;
-    if (opts.bg === "color" || (opts.bg === "transparent" && !opts.format.alpha)) {
+    if (flat) {
       pixels = imaging.overColor(rgba, alpha, imaging.parseHex(opts.color));
-    } else if (opts.bg === "image" && store.bgImage) {
-      pixels = imaging.blend(rgba, alpha, coverRGBA(store.bgImage, W, H));
+    } else if (backdrop) {
+      pixels = imaging.blend(rgba, alpha, backdrop);
     } else {
       pixels = imaging.cutout(rgba, alpha);
     }
-    const box = opts.crop ? imaging.subjectBox(alpha, W, H) : null;
-    const out = imaging.crop(pixels, W, H, 4, box);
+    const out = { data: pixels, width: W, height: H };
     const blob = await encode(canvasOf(out.data, out.width, out.height), opts.format.mime, 0.92);
     const label = opts.format.name === "jpeg" ? "JPG" : opts.format.name.toUpperCase();
     this.setResult({ blob, url: URL.createObjectURL(blob), label,

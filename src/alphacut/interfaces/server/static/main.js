@@ -10,6 +10,7 @@ import {
   fillAdvanced, fillPresets, loadCapabilities, requestKey, showBackground, showMode, showModelInfo,
 } from "./controls.js";
 import { decode } from "./canvas.js";
+import { mountLayout } from "./layout.js";
 import { $, $$, announce, changed, onChange, store } from "./store.js";
 import { makeZip, saveBlob, uniqueNames } from "./zip.js";
 
@@ -141,6 +142,7 @@ function wireBackground() {
   $("#bg-color").addEventListener("change", rerenderAll);
   $("#crop").addEventListener("change", rerenderAll);
   $("#format").addEventListener("change", rerenderAll);
+  mountLayout(rerenderAll);
 }
 
 function init() {
