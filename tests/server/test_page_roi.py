@@ -4,6 +4,7 @@ left, in privacy mode (/v1/mask) and in server mode (/v1/remove)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -73,9 +74,19 @@ def test_drag_a_box_keeps_only_the_boxed_pet(page: Any, tmp_path: Path, privacy:
     drag_box(page, 0.52, 0.01, 0.99, 0.99)
     page.wait_for_selector(".card[data-roi][data-status=done]", timeout=90_000)
     wait_rendered(page)
-    assert sent_roi(page, endpoint) == ["", page.get_attribute(".card", "data-roi")]
-    x1, y1, x2, y2 = (float(v.rstrip("%")) for v in sent_roi(page, endpoint)[1].split(","))
+    assert len(sent_roi(page, endpoint)) == 2 and sent_roi(page, endpoint)[0] == ""
+    x1, y1, x2, y2 = (float(v.rstrip("%")) for v in page.get_attribute(".card",
+                                                                    "data-roi").split(","))
     assert abs(x1 - 52) < 1 and abs(x2 - 99) < 1 and y1 < 2 and y2 > 98
+    if privacy:  # the small copy is the crop around the box (+20% context), roi relative to it
+        bodies = [body for method, url, body in page.requests
+                  if method == "POST" and urlparse(url).path == endpoint]
+        width, height = Image.open(io.BytesIO(bodies[1])).size
+        assert abs(width / height - 574 / 375) < 0.02, (width, height)
+        cx1, _, cx2, _ = (float(v.rstrip("%")) for v in sent_roi(page, endpoint)[1].split(","))
+        assert abs(cx1 - 100 * 94 / 574) < 1 and abs(cx2 - 100 * 564 / 574) < 1
+    else:
+        assert sent_roi(page, endpoint)[1] == page.get_attribute(".card", "data-roi")
 
     _, after = download(page, ".card .download")
     alpha = alpha_of(after)

@@ -3,6 +3,7 @@
 // and pan do not change what the box covers. "Clear box" runs the whole photo again.
 
 const MIN_DRAG = 6; // CSS px: a shorter drag is a click, not a box
+const CONTEXT = 0.2; // context around the box, fraction of its longer side (core/roi.py)
 
 // Adds the "Box" and "Clear box" buttons and the drawing layer to `card` (a cards.js Card).
 export function attachRoi(card) {
@@ -68,21 +69,38 @@ export function roiParam(card) {
   return { roi: [b.x1, b.y1, b.x2, b.y2].map(pct).join(",") };
 }
 
-// Zero `alpha` (Float32Array, W*H) outside the card's box: the on-device path upsamples the
-// server's small mask, which would let the box's edge bleed by a pixel.
-export function clearOutsideRoi(card, alpha, W, H) {
+// What privacy mode sends for this card: without a box, the whole photo; with one, the crop
+// around it (the box plus CONTEXT of its longer side, as core/roi.py), so the small copy the
+// server sees spends its pixels on the subject. `rgba`: Uint8ClampedArray (W*H*4).
+// Returns {rgba, width, height, params, place}: `place(alpha)` takes the crop's Float32Array
+// alpha (width*height) to the photo's (W*H), zero outside the box.
+export function deviceInput(card, rgba, W, H) {
   const b = card.roi;
-  if (!b) return;
-  const x1 = Math.round(b.x1 * W);
-  const x2 = Math.round(b.x2 * W);
-  const y1 = Math.round(b.y1 * H);
-  const y2 = Math.round(b.y2 * H);
-  for (let y = 0; y < H; y++) {
-    const row = y * W;
-    if (y < y1 || y >= y2) { alpha.fill(0, row, row + W); continue; }
-    alpha.fill(0, row, row + x1);
-    alpha.fill(0, row + x2, row + W);
+  if (!b) return { rgba, width: W, height: H, params: {}, place: (alpha) => alpha };
+  const box = { x1: Math.round(b.x1 * W), y1: Math.round(b.y1 * H),
+                x2: Math.max(Math.round(b.x1 * W) + 1, Math.round(b.x2 * W)),
+                y2: Math.max(Math.round(b.y1 * H) + 1, Math.round(b.y2 * H)) };
+  const pad = Math.round(CONTEXT * Math.max(box.x2 - box.x1, box.y2 - box.y1));
+  const x0 = Math.max(0, box.x1 - pad);
+  const y0 = Math.max(0, box.y1 - pad);
+  const width = Math.min(W, box.x2 + pad) - x0;
+  const height = Math.min(H, box.y2 + pad) - y0;
+  const crop = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const from = ((y0 + y) * W + x0) * 4;
+    crop.set(rgba.subarray(from, from + width * 4), y * width * 4);
   }
+  const inCrop = { x1: (box.x1 - x0) / width, y1: (box.y1 - y0) / height,
+                   x2: (box.x2 - x0) / width, y2: (box.y2 - y0) / height };
+  const place = (alpha) => {
+    const full = new Float32Array(W * H);
+    for (let y = box.y1; y < box.y2; y++) {
+      const row = (y - y0) * width - x0;
+      for (let x = box.x1; x < box.x2; x++) full[y * W + x] = alpha[row + x];
+    }
+    return full;
+  };
+  return { rgba: crop, width, height, params: roiParam({ roi: inCrop }), place };
 }
 
 // The drag from `a` to `b` (client px) as fractions of the photo shown in `img` (object-fit:
