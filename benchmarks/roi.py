@@ -2,7 +2,7 @@
 
     python benchmarks/roi.py [--count 24] [--model u2netp] [--preset balanced]
                              [--fraction 0.10,0.15] [--pad 4] [--seed 13] [--evaldata PATH]
-                             [--json PATH] [--picture PATH]
+                             [--contexts 0.05,0.4] [--json PATH] [--picture PATH]
 
 Scenes (built in memory, nothing written): a subject photo from ../shared/evaldata (ecssd,
 duts_te, oxford_iiit_pet in turn, the subject cut out with its ground-truth mask) is scaled so
@@ -17,7 +17,9 @@ subject's box + ``--pad`` px. IoU (alpha >= 0.5 vs pasted gt > 128, over the who
 pets' 128 band ignored) and MAE for both, CPU seconds (``time.process_time``, all threads) of
 each pass; a Markdown table per set and overall. "Whole frame cut to the box" is the
 whole-frame matte with everything outside the box set to 0: the gain of the box alone, without
-the crop's extra model resolution.
+the crop's extra model resolution. ``--contexts`` also runs the roi pass with other context
+margins (``alphacut.core.roi.CONTEXT``, a fraction of the box's longer side; default 0.2) and
+prints their mean IoU.
 
 ``--picture PATH`` writes the README's picture instead, from the bundled fixtures only (Oxford-IIIT
 Pet, CC BY-SA 4.0): a pet pasted at 1/25 of the long side into another pet photo with its pet
@@ -42,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+import alphacut.core.roi as roi_module  # noqa: E402
 from alphacut.api import Remover  # noqa: E402
 from alphacut.core.roi import keep_inside, resolve  # noqa: E402
 from alphacut.eval.datasets import discover, read_gray, read_rgb  # noqa: E402
@@ -49,6 +52,7 @@ from alphacut.eval.metrics import iou, mae  # noqa: E402
 
 SETS = ("ecssd", "duts_te", "oxford_iiit_pet")
 SCENE = (4608, 2592)  # (w, h): 11.9 MP, the DAVIS frames' 16:9
+DEFAULT_CONTEXT = roi_module.CONTEXT
 DAVIS = ("blackswan", "car-shadow", "dog")  # dance-twirl: its crowd is unannotated
 
 
@@ -66,6 +70,7 @@ class Row:
     roi_mae: float
     whole_cpu: float
     roi_cpu: float
+    by_context: dict[str, float]  # IoU with roi at other context margins
 
 
 def empty_background(evaldata: Path, rng: np.random.Generator) -> np.ndarray:
@@ -152,9 +157,14 @@ def measure(args: argparse.Namespace) -> list[Row]:
         whole, whole_cpu = run_pass(remover, scene)
         boxed, roi_cpu = run_pass(remover, scene, roi=box)
         cut = keep_inside(whole.copy(), resolve(box, *SCENE))
+        by_context = {}
+        for context in args.contexts:
+            roi_module.CONTEXT = context
+            by_context[f"{context:g}"] = iou(run_pass(remover, scene, roi=box)[0], truth, ignore)
+            roi_module.CONTEXT = DEFAULT_CONTEXT
         row = Row(dataset.name, name, long_side, iou(whole, truth, ignore),
                   iou(cut, truth, ignore), iou(boxed, truth, ignore), mae(whole, truth, ignore),
-                  mae(boxed, truth, ignore), whole_cpu, roi_cpu)
+                  mae(boxed, truth, ignore), whole_cpu, roi_cpu, by_context)
         print(f"{i + 1:3d} {row.set:16s} {row.name:24s} {row.subject_px:4d}px  IoU "
               f"{row.whole_iou:.3f} (cut to the box {row.boxed_iou:.3f}) -> {row.roi_iou:.3f}  "
               f"CPU {whole_cpu:.1f}s -> {roi_cpu:.1f}s", flush=True)
@@ -182,6 +192,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
                      f"{mean('boxed_iou'):.3f} | {mean('roi_iou'):.3f} | "
                      f"{mean('whole_mae'):.4f} | {mean('roi_mae'):.4f} | {wins}/{len(group)} | "
                      f"{mean('whole_cpu'):.2f} | {mean('roi_cpu'):.2f} |")
+    if args.contexts:
+        lines += ["", context_table(rows)]
     return "\n".join(lines)
 
 
@@ -217,6 +229,17 @@ def picture(path: Path, model: str, preset: str) -> None:
     print(f"wrote {path}")
 
 
+def context_table(rows: list[Row]) -> str:
+    """Mean IoU with roi at the default context margin and each ``--contexts`` one."""
+    means = {f"{DEFAULT_CONTEXT:g} (default)": statistics.fmean(r.roi_iou for r in rows)}
+    for margin in rows[0].by_context:
+        means[margin] = statistics.fmean(r.by_context[margin] for r in rows)
+    return "\n".join(["| context margin | " + " | ".join(means) + " |",
+                      "|---|" + "---|" * len(means),
+                      "| mean IoU with roi | " + " | ".join(f"{v:.3f}" for v in means.values())
+                      + " |"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=24)
@@ -226,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pad", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--evaldata", type=Path, default=ROOT.parent / "shared" / "evaldata")
+    parser.add_argument("--contexts", default="",
+                        type=lambda t: [float(v) for v in t.split(",") if v.strip()])
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--picture", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -109,10 +109,10 @@ def resolve(text: str, width: int, height: int) -> Box:
     return box
 
 
-def context_box(box: Box, width: int, height: int, margin: float = CONTEXT) -> Box:
-    """``box`` grown by ``margin`` x its longer side on every side, clamped to the image: the
-    crop the model sees."""
-    pad = round(margin * max(box.width, box.height))
+def context_box(box: Box, width: int, height: int, margin: float | None = None) -> Box:
+    """``box`` grown by ``margin`` (default ``CONTEXT``) x its longer side on every side,
+    clamped to the image: the crop the model sees."""
+    pad = round((CONTEXT if margin is None else margin) * max(box.width, box.height))
     return Box(max(0, box.x1 - pad), max(0, box.y1 - pad), min(width, box.x2 + pad),
                min(height, box.y2 + pad))
 

@@ -21,7 +21,7 @@ import numpy as np
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
 from alphacut.core.fusion import fuse_logits
-from alphacut.core.roi import Box
+from alphacut.core.roi import Box, context_box, keep_inside, paste, resolve
 from alphacut.engine.passes import ModelPass
 from alphacut.types import RGB, Decoded, Mask, Result, Tensor
 
@@ -83,8 +83,6 @@ def prepare(decoded: Decoded, passes: Sequence[ModelPass],
     with timed(timings, "preprocess"):
         box = crop = None
         if roi is not None:
-            from alphacut.core.roi import context_box, resolve
-
             height, width = rgb.shape[:2]
             box = resolve(roi, width, height)
             crop = context_box(box, width, height)
@@ -116,8 +114,6 @@ def soft_mask(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
     soft = fuse_logits(masks, [p.weight for p in passes])
     if item.roi is None or item.crop is None:
         return soft
-    from alphacut.core.roi import paste
-
     return paste(soft, item.crop, item.roi, item.decoded.rgb.shape[:2])
 
 
@@ -141,8 +137,6 @@ def refine_in_crop(rgb: RGB, soft: Mask, refine: RefineOptions, crop: Box,
                    roi: Box) -> tuple[Mask, RGB]:
     """``refine_matte`` on the context crop only (the matte is 0 outside ``roi`` anyway), put
     back into the full frame and kept inside ``roi``: full-size (alpha, foreground)."""
-    from alphacut.core.roi import keep_inside
-
     small_alpha, small_fg = refine_matte(np.ascontiguousarray(rgb[crop.slices]),
                                          np.ascontiguousarray(soft[crop.slices]), refine)
     alpha = np.zeros(soft.shape, dtype=np.float32)
