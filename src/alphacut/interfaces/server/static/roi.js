@@ -17,7 +17,11 @@ export function attachRoi(card) {
   toggle.setAttribute("aria-pressed", "false");
   const clear = button("roi-clear", "Clear box", "Run again on the whole photo");
   clear.hidden = true;
-  card.q(".redo").before(toggle, clear);
+  const hint = element("span", "roi-hint muted");
+  hint.textContent = "Drag a box around the subject to keep (Esc: cancel)";
+  const row = element("div", "row roi-row");
+  row.append(toggle, clear, hint);
+  card.q(".warning").before(row);
 
   const drawing = (on) => {
     compare.classList.toggle("roi-drawing", on);
@@ -31,7 +35,7 @@ export function attachRoi(card) {
     card.el.removeAttribute("data-roi");
     card.redo();
   });
-  compare.addEventListener("keydown", (e) => { if (e.key === "Escape") drawing(false); });
+  card.el.addEventListener("keydown", (e) => { if (e.key === "Escape") drawing(false); });
 
   let start = null;
   layer.addEventListener("pointerdown", (e) => {
