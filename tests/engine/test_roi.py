@@ -3,6 +3,7 @@ subject in a big photo coming out better than from the whole-frame pass (real u2
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -63,9 +64,26 @@ def test_roi_outside_the_photo_is_a_typed_error(u2netp_remover: Remover) -> None
         u2netp_remover.remove(PETS[0], roi="0,0,5000,10")
 
 
-@pytest.mark.parametrize("flip", [False, True])
-def test_zero_outside_the_box(u2netp_remover: Remover, flip: bool) -> None:
-    remover = Remover(model="u2netp", tta_flip=True) if flip else u2netp_remover
+def _second_model(folder: Path) -> str:
+    """A spec file for the cached u2netp weights with other input statistics (an ensemble
+    partner whose masks differ), as tests/refine/test_ensemble.py does."""
+    from alphacut.models.registry import get_spec
+    from alphacut.runtime.weights import ensure_weights
+
+    spec = folder / "u2netp-other.json"
+    spec.write_text(json.dumps({"name": "u2netp-other", "input_size": [320, 320],
+                                "onnx": str(ensure_weights(get_spec("u2netp"))),
+                                "mean": [0.5, 0.5, 0.5], "std": [0.3, 0.3, 0.3]}))
+    return str(spec)
+
+
+@pytest.mark.parametrize("passes", ["one", "flip", "ensemble"])
+def test_zero_outside_the_box(u2netp_remover: Remover, passes: str, tmp_path: Path) -> None:
+    remover = {"one": lambda: u2netp_remover,
+               "flip": lambda: Remover(model="u2netp", tta_flip=True),
+               "ensemble": lambda: Remover(model="u2netp", ensemble=_second_model(tmp_path))
+               }[passes]()
+    assert len(remover.passes) == (1 if passes == "one" else 2)
     whole = remover.remove(PETS[2])
     height, width = whole.alpha.shape
     box = Box(width // 4, height // 5, 3 * width // 4, 4 * height // 5)
@@ -76,6 +94,10 @@ def test_zero_outside_the_box(u2netp_remover: Remover, flip: bool) -> None:
     assert result.alpha[~inside].max() == 0.0 and result.soft[~inside].max() == 0.0
     assert result.alpha[inside].max() > 0.9  # the subject inside is kept
     assert result.foreground.shape == result.image.shape
+    crop = context_box(box, width, height)
+    outside_crop = np.ones(whole.alpha.shape, dtype=bool)
+    outside_crop[crop.slices] = False  # refined on the crop only: the photo as it was there
+    assert np.array_equal(result.foreground[outside_crop], result.image[outside_crop])
 
 
 def _empty_background(photo: np.ndarray, truth: np.ndarray, size: tuple[int, int]
