@@ -155,6 +155,9 @@ def test_prepare_records_the_crop_and_feeds_it_to_the_model(u2netp_remover: Remo
     assert item.crop == context_box(item.roi, width, height)
     whole = u2netp_remover.prepare(decoded)
     assert whole.roi is None and whole.crop is None
+    everything = u2netp_remover.prepare(decoded, roi="0% 0% 100% 100%")
+    assert everything.roi is None and everything.crop is None
+    assert np.array_equal(everything.tensors[0], whole.tensors[0])
     assert not np.array_equal(item.tensors[0], whole.tensors[0])
 
 

@@ -85,8 +85,11 @@ def prepare(decoded: Decoded, passes: Sequence[ModelPass],
         if roi is not None:
             height, width = rgb.shape[:2]
             box = resolve(roi, width, height)
-            crop = context_box(box, width, height)
-            rgb = rgb[crop.slices]
+            if box == Box(0, 0, width, height):  # the whole photo (remove.bg's default)
+                box = None
+            else:
+                crop = context_box(box, width, height)
+                rgb = rgb[crop.slices]
         cache: dict[tuple[Any, bool], Tensor] = {}
         tensors = []
         for p in passes:
