@@ -6,6 +6,7 @@ import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
 import { arrange, finishColour, layoutSettings } from "./layout.js";
+import { attachRoi, deviceInput, roiParam } from "./roi.js";
 import { $, announce, changed, store } from "./store.js";
 import { attachZoom } from "./zoom.js";
 
@@ -43,6 +44,7 @@ export class Card {
     attachZoom(this.q(".compare"), { in: this.q(".zoom-in"), out: this.q(".zoom-out"),
                                      level: this.q(".zoom-level") });
     this.q(".redo").addEventListener("click", () => this.redo());
+    attachRoi(this);
     this.q(".send-original").addEventListener("click", () => this.redo({ sendOriginal: true }));
     for (const img of [this.q(".before"), this.q(".after")]) img.draggable = false;
     this.q(".download").addEventListener("click", (e) => {
@@ -169,11 +171,14 @@ export class Card {
     this.q(".dims").textContent = `${W} × ${H}`;
     this.progress(5, "Downsizing…");
     const rgba = rgbaOf(source);
-    const [w, h] = imaging.fitWithin(W, H, Math.max(...modelInfo(opts.model).input_size));
-    const small = canvasOf(imaging.resizeU8(rgba, W, H, 4, w, h), w, h);
+    const input = deviceInput(this, rgba, W, H); // the photo, or the crop around a drawn box
+    const [iw, ih] = [input.width, input.height];
+    const [w, h] = imaging.fitWithin(iw, ih, Math.max(...modelInfo(opts.model).input_size));
+    const small = canvasOf(imaging.resizeU8(input.rgba, iw, ih, 4, w, h), w, h);
     const copy = await encode(small, UPLOAD_TYPE, 0.92).catch(() => encode(small, "image/png"));
     const body = new Uint8Array(await copy.arrayBuffer());
-    const url = `/v1/mask?${query({ model: opts.model, preset: opts.preset, ...opts.advanced })}`;
+    const url = `/v1/mask?${query({ model: opts.model, preset: opts.preset, ...opts.advanced,
+                                    ...input.params })}`;
     const maskBlob = await postImage(url, body, copy.type, (f, t) => this.progress(10 + f * 50, t));
     this.progress(70, "Refining edges on this device…");
     await new Promise((r) => setTimeout(r, 0)); // let the progress paint before the heavy loop
@@ -183,9 +188,9 @@ export class Card {
     const mh = maskImage.height;
     const mask = imaging.channelToFloat(rgbaOf(maskImage), mw * mh);
     maskImage.close();
-    const alpha = opts.preset === "fast"
-      ? imaging.upsampleBilinear(mask, mw, mh, W, H)
-      : imaging.upsampleGuided(mask, mw, mh, rgba, W, H);
+    const alpha = input.place(opts.preset === "fast"
+      ? imaging.upsampleBilinear(mask, mw, mh, iw, ih)
+      : imaging.upsampleGuided(mask, mw, mh, input.rgba, iw, ih));
     imaging.limitByInputAlpha(alpha, rgba);
     return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device",
              sent: { width: w, height: h, bytes: body.length } };
@@ -196,7 +201,7 @@ export class Card {
     if (!source) announce(`${this.name}: this browser cannot open it; sent to the server.`);
     const body = new Uint8Array(await this.file.arrayBuffer());
     const url = `/v1/remove?${query({ model: opts.model, preset: opts.preset, format: "png",
-                                      ...opts.advanced })}`;
+                                      ...opts.advanced, ...roiParam(this) })}`;
     const blob = await postImage(url, body, this.file.type || "application/octet-stream",
                                  (f, t) => this.progress(10 + f * 60, t));
     this.progress(85, "Received the cut-out");
