@@ -4,8 +4,8 @@ Off unless the operator enables it (``ServerSettings.allow_url_fetch``). When on
 
 - must be ``http`` or ``https`` with a host name (no user:password part);
 - has its host resolved once here, and every address it resolves to must be public (not
-  loopback, private, link-local, multicast, reserved, unspecified, CGNAT...; IPv4-mapped IPv6
-  is judged by its IPv4 address); one bad address refuses the URL;
+  loopback, private, link-local, multicast, reserved, unspecified, CGNAT...; IPv6 forms that
+  embed an IPv4 address are judged by it); one bad address refuses the URL;
 - is connected to the vetted address itself (never resolved again by the HTTP client, so a
   DNS answer cannot change between the check and the connection), TLS verified against the
   host name;
@@ -31,6 +31,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 64 * 1024
 USER_AGENT = "alphacut-removebg-fetch"
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchRefused(Exception):
@@ -39,9 +40,15 @@ class FetchRefused(Exception):
 
 
 def is_public_address(ip: Address) -> bool:
-    """True only for globally routable unicast addresses (IPv4-mapped IPv6: its IPv4)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True only for globally routable unicast addresses. IPv6 forms that carry an IPv4
+    address (mapped, NAT64 64:ff9b::/96, 6to4) are judged by that IPv4; Teredo is refused."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo is not None:
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
+        if embedded is not None:
+            ip = embedded
     if ip.is_multicast or ip.is_unspecified or ip.is_loopback or ip.is_link_local:
         return False
     if ip.is_private or ip.is_reserved or (ip.version == 4 and ip in _CGNAT):
