@@ -100,3 +100,12 @@ def test_byte_limit_status_and_time_limit() -> None:
             fetch(f"{site.url}/missing", policy)
         with pytest.raises(FetchRefused, match="download failed"):
             fetch(f"{site.url}/slow", policy)
+
+
+def test_serve_flag_turns_fetching_on() -> None:
+    from alphacut.interfaces.cli import build_parser
+    from alphacut.interfaces.server.run import settings_from_args
+
+    assert not settings_from_args(build_parser().parse_args(["serve"])).allow_url_fetch
+    args = build_parser().parse_args(["serve", "--allow-url-fetch"])
+    assert settings_from_args(args).allow_url_fetch
