@@ -54,8 +54,18 @@ class RefineOptions:
                                     "model's licence", kind=str, metavar="MODELS")
     tta_flip: bool = opt(False, "also run the mirrored photo and fuse (test-time augmentation; "
                          "helps isnet-general)", flag="--flip")
+    # issue #13 item 2 (box prompt): core/roi.py
+    roi: str | None = opt(None, "keep only the subject inside this box: x1,y1,x2,y2, each in "
+                          "px or percent (remove.bg's roi); the model runs on a crop around it",
+                          kind=str, metavar="X1,Y1,X2,Y2")
 
     def __post_init__(self) -> None:
+        if isinstance(self.roi, str) and self.roi.strip().lower() in ("", "none"):
+            object.__setattr__(self, "roi", None)
+        if self.roi is not None:
+            from alphacut.core.roi import parse_roi
+
+            parse_roi(self.roi)
         names = self.ensemble
         if isinstance(names, str):
             names = tuple(n.strip() for n in names.split(",") if n.strip())

@@ -50,9 +50,12 @@ class Engine:
         timings = {} if timings is None else timings
         return stages.run_timed(timings, "decode", decode, source, max_pixels=limit)
 
-    def prepare(self, decoded: Decoded, timings: dict[str, float] | None = None) -> Prepared:
-        """Preprocess for every pass; needs no session."""
-        return stages.prepare(decoded, self.passes, timings)
+    def prepare(self, decoded: Decoded, timings: dict[str, float] | None = None,
+                **options: Any) -> Prepared:
+        """Preprocess for every pass (around the ``roi`` box if the config or ``options``
+        give one); needs no session."""
+        roi = self._config_for(options).refine.roi
+        return stages.prepare(decoded, self.passes, timings, roi=roi)
 
     def infer(self, items: Sequence[Prepared], *, state: Any = None) -> list[Inferred]:
         """Every model pass over ``items`` (batched per pass): one ``Inferred`` per item.
@@ -97,7 +100,8 @@ class Engine:
                                 "process() or alphacut.api.save(); remove() returns the matte")
         config = self._config_for(options)
         timings: dict[str, float] = {}
-        item = self.prepare(self.decode(source, timings, max_pixels=config.max_pixels), timings)
+        item = self.prepare(self.decode(source, timings, max_pixels=config.max_pixels), timings,
+                            **options)
         state = self.new_state() if self.spec.recurrent else None
         (inferred,) = self.infer([item], state=state)
         return self.finish(item, inferred, **options)

@@ -21,6 +21,7 @@ import numpy as np
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
 from alphacut.core.fusion import fuse_logits
+from alphacut.core.roi import Box
 from alphacut.engine.passes import ModelPass
 from alphacut.types import RGB, Decoded, Mask, Result, Tensor
 
@@ -51,11 +52,14 @@ def run_timed(timings: dict[str, float], stage: str, fn: Callable[..., T], *args
 @dataclass
 class Prepared:
     """An image ready for the model: the decoded photo and one input tensor per pass,
-    ``float32 (1, 3, h, w)`` each."""
+    ``float32 (1, 3, h, w)`` each. With a region of interest, ``roi`` is its pixel box and
+    ``crop`` the context box the tensors were made from (both None: the whole frame)."""
 
     decoded: Decoded
     tensors: list[Tensor]
     timings: dict[str, float] = field(default_factory=dict)
+    roi: Box | None = None
+    crop: Box | None = None
 
     @property
     def pixels(self) -> int:
@@ -71,11 +75,20 @@ class Inferred:
 
 
 def prepare(decoded: Decoded, passes: Sequence[ModelPass],
-            timings: dict[str, float] | None = None) -> Prepared:
-    """Decoded image -> the model input of every pass (a mirrored photo for a flip pass)."""
+            timings: dict[str, float] | None = None, *, roi: str | None = None) -> Prepared:
+    """Decoded image -> the model input of every pass (a mirrored photo for a flip pass);
+    with ``roi`` (core/roi.py), made from the crop around that box."""
     timings = {} if timings is None else timings
     rgb = decoded.rgb
     with timed(timings, "preprocess"):
+        box = crop = None
+        if roi is not None:
+            from alphacut.core.roi import context_box, resolve
+
+            height, width = rgb.shape[:2]
+            box = resolve(roi, width, height)
+            crop = context_box(box, width, height)
+            rgb = rgb[crop.slices]
         cache: dict[tuple[Any, bool], Tensor] = {}
         tensors = []
         for p in passes:
@@ -84,21 +97,28 @@ def prepare(decoded: Decoded, passes: Sequence[ModelPass],
                 image = np.ascontiguousarray(rgb[:, ::-1]) if p.flip else rgb
                 cache[key] = preprocess.to_tensor(image, p.spec)
             tensors.append(cache[key])
-    return Prepared(decoded, tensors, timings)
+    return Prepared(decoded, tensors, timings, roi=box, crop=crop)
 
 
 def soft_mask(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
               refine: RefineOptions) -> Mask:
     """The mask stage: every pass's mask at full resolution (flip passes mirrored back),
-    fused: ``float32 (H, W)`` in [0, 1]."""
+    fused: ``float32 (H, W)`` in [0, 1]; with a region of interest, 0 outside its box."""
     rgb = item.decoded.rgb
+    if item.crop is not None:
+        rgb = rgb[item.crop.slices]
     masks = []
     for p, small in zip(passes, inferred.masks, strict=True):
         if p.flip:
             small = np.ascontiguousarray(small[:, ::-1])
         masks.append(mask.to_full_resolution(small, rgb, method=refine.upsample,
                                              radius=refine.guided_radius, eps=refine.guided_eps))
-    return fuse_logits(masks, [p.weight for p in passes])
+    soft = fuse_logits(masks, [p.weight for p in passes])
+    if item.roi is None or item.crop is None:
+        return soft
+    from alphacut.core.roi import paste
+
+    return paste(soft, item.crop, item.roi, item.decoded.rgb.shape[:2])
 
 
 def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions) -> tuple[Mask, RGB]:
@@ -117,6 +137,23 @@ def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions) -> tuple[Mask, RGB
     return alpha, foreground
 
 
+def refine_in_crop(rgb: RGB, soft: Mask, refine: RefineOptions, crop: Box,
+                   roi: Box) -> tuple[Mask, RGB]:
+    """``refine_matte`` on the context crop only (the matte is 0 outside ``roi`` anyway), put
+    back into the full frame and kept inside ``roi``: full-size (alpha, foreground)."""
+    from alphacut.core.roi import keep_inside
+
+    small_alpha, small_fg = refine_matte(np.ascontiguousarray(rgb[crop.slices]),
+                                         np.ascontiguousarray(soft[crop.slices]), refine)
+    alpha = np.zeros(soft.shape, dtype=np.float32)
+    alpha[crop.slices] = keep_inside(np.array(small_alpha, dtype=np.float32), roi.inside(crop))
+    foreground = rgb
+    if refine.decontaminate:
+        foreground = rgb.copy()
+        foreground[crop.slices] = small_fg
+    return alpha, foreground
+
+
 def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
            refine: RefineOptions, *, model: str,
            soft_filter: SoftFilter | None = None) -> Result:
@@ -126,7 +163,10 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
     if soft_filter is not None:
         soft = run_timed(timings, "temporal", soft_filter, soft, decoded.rgb)
     with timed(timings, "refine"):
-        alpha, foreground = refine_matte(decoded.rgb, soft, refine)
+        if item.roi is None or item.crop is None:
+            alpha, foreground = refine_matte(decoded.rgb, soft, refine)
+        else:
+            alpha, foreground = refine_in_crop(decoded.rgb, soft, refine, item.crop, item.roi)
         alpha = mask.limit_by_input_alpha(alpha, decoded.alpha)
     return Result(image=decoded.rgb, soft=soft, alpha=alpha, foreground=foreground,
                   meta=decoded.meta, model=model, timings=timings)
