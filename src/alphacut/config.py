@@ -21,6 +21,7 @@ from alphacut.schema import OptionInfo, collect, opt
 
 UPSAMPLERS: tuple[str, ...] = ("guided", "bilinear")
 PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
+_REMOVE_ONLY = ("remove",)  # options of the written picture, not of POST /v1/mask's matte
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,30 @@ class OutputOptions:
     bg_color: tuple[int, int, int, int] | None = None
     bg_image: str | None = None
     crop: bool = opt(False, "crop to the subject")
-    crop_margin: int = opt(16, "crop margin in pixels", flag="--margin", lo=0, hi=100_000)
     quality: int = opt(92, "JPEG/WebP quality", lo=1, hi=100)
     png_compress_level: int = opt(1, "PNG deflate level (1: fast, 9: smallest)", lo=0, hi=9)
+    # --- layout and colour (issue #13 item 4; core/finish/layout.py, colour.py) ---
+    crop_margin: int | str = opt(
+        "16px", "margin around the subject when cropping: 1, 2 or 4 values (top right bottom "
+        "left), each px or percent of the subject box", flag="--crop-margin", short="--margin",
+        kind=str, metavar="MARGIN")
+    size: str | None = opt(None, "output canvas WxH in px (default: the photo's or the crop's "
+                           "size; the picture is fitted in)", kind=str, metavar="WxH",
+                           endpoints=_REMOVE_ONLY)
+    scale: str | None = opt(None, "scale the subject's box to this share of the canvas, "
+                            "a percentage (default: as is)", kind=str, metavar="PERCENT",
+                            endpoints=_REMOVE_ONLY)
+    position: str | None = opt(None, "place the subject: center, bottom, top, original, or "
+                               "'x,y' in percent of the free space (default: center when scaled, "
+                               "else original)", kind=str, metavar="WHERE", endpoints=_REMOVE_ONLY)
+    match_colour: float = opt(0.0, "shift the subject's colours toward the new background's "
+                              "(Lab mean and spread), 0 = off; no effect without --bg",
+                              lo=0.0, hi=1.0, metavar="STRENGTH", endpoints=_REMOVE_ONLY)
+
+    def __post_init__(self) -> None:
+        from alphacut.core.finish.layout_spec import check
+
+        check(self.size, self.scale, self.position, self.crop_margin)
 
 
 @dataclass(frozen=True)
@@ -266,8 +288,19 @@ def _validate(config: Config) -> None:
     image = config.output.bg_image
     if image is not None and not isinstance(image, (str, os.PathLike)):
         raise InvalidOption(f"bg_image must be a path, not {type(image).__name__}")
+    _check_canvas(config)
     infos = option_info()
     for group in (config, config.runtime, config.refine, config.output):
         for f in dataclasses.fields(group):
             if f.name in infos:
                 infos[f.name].check(getattr(group, f.name))
+
+
+def _check_canvas(config: Config) -> None:
+    """The ``size`` canvas within ``max_pixels`` (layout, issue #13)."""
+    from alphacut.core.finish.layout_spec import parse_size
+
+    size = parse_size(config.output.size)
+    if size is not None and size[0] * size[1] > config.max_pixels:
+        raise InvalidOption(f"size {size[0]}x{size[1]} is over the limit of "
+                            f"{config.max_pixels} pixels")

@@ -20,6 +20,7 @@ import numpy as np
 
 from alphacut.config import OutputOptions, RefineOptions
 from alphacut.core import composite, mask, preprocess
+from alphacut.core.finish import colour, layout
 from alphacut.core.fusion import fuse_logits
 from alphacut.core.roi import Box
 from alphacut.engine.passes import ModelPass
@@ -173,18 +174,20 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
 
 
 def compose(result: Result, output: OutputOptions, background: RGB | None = None) -> np.ndarray:
-    """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, maybe cropped."""
+    """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, after the
+    finishing steps (layout, colour matching) on alpha and foreground."""
+    alpha, foreground = layout.arrange(result.alpha, result.foreground, output)
     if output.mask_only:
-        pixels = result.alpha_u8
-    elif background is not None:
-        pixels = composite.over_image(result.foreground, result.alpha, background)
-    elif output.bg_color is not None:
-        pixels = composite.over_color(result.foreground, result.alpha, output.bg_color)
-    else:
-        pixels = result.rgba
-    if output.crop:
-        pixels = composite.crop(pixels, composite.subject_box(result.alpha, output.crop_margin))
-    return pixels
+        return composite.alpha_to_u8(alpha)
+    if background is not None:
+        background = composite.cover(background, *alpha.shape)
+    foreground = colour.finish(foreground, alpha, output.match_colour, background,
+                               output.bg_color)
+    if background is not None:
+        return composite.blend(foreground, alpha, background)
+    if output.bg_color is not None:
+        return composite.over_color(foreground, alpha, output.bg_color)
+    return composite.cutout(foreground, alpha)
 
 
 def render(result: Result, output: OutputOptions, background: RGB | None = None) -> bytes:

@@ -1,0 +1,1 @@
+"""Finishing touches applied to the matte and the clean foreground before compositing."""
