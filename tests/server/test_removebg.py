@@ -273,3 +273,46 @@ def test_account(keyed_url: str) -> None:
     body = requests.get(f"{keyed_url}/v1.0/account", headers={"X-Api-Key": KEY}).json()
     assert body["data"]["attributes"]["credits"]["total"] == 0
     assert body["data"]["attributes"]["api"]["sizes"] == "all"
+
+
+def box(response: requests.Response) -> tuple[int, int, int, int]:
+    """(top, left, width, height) of the subject from the X-Foreground-* headers."""
+    return tuple(int(response.headers[f"X-Foreground-{name}"])  # type: ignore[return-value]
+                 for name in ("Top", "Left", "Width", "Height"))
+
+
+def test_crop_margin_in_pixels(keyed_url: str) -> None:
+    full = post(keyed_url, {"size": "auto"})
+    _, _, width, height = box(full)
+    cropped = post(keyed_url, {"size": "auto", "crop": "true", "crop_margin": "10px"})
+    assert cropped.status_code == 200, cropped.text
+    assert (int(cropped.headers["X-Width"]), int(cropped.headers["X-Height"])) == \
+        (width + 20, height + 20)
+    assert box(cropped)[:2] == (10, 10)
+
+
+@pytest.mark.skipif("roi" not in Config.option_names(), reason="no roi in this build")
+def test_roi_keeps_only_the_box(keyed_url: str) -> None:
+    """remove.bg's roi syntax ('x1 y1 x2 y2', px or %): nothing is kept right of x2."""
+    response = post(keyed_url, {"size": "auto", "roi": "0px 0px 50% 100%"})
+    assert response.status_code == 200, response.text
+    _, left, width, _ = box(response)
+    assert left + width <= sample_size()[0] / 2 + 1
+    alpha = np.asarray(Image.open(io.BytesIO(response.content)).getchannel("A"))
+    assert alpha[:, sample_size()[0] // 2 + 1:].max() == 0
+
+
+@pytest.mark.skipif(not {"scale", "position"} <= set(Config.option_names()),
+                    reason="no layout options in this build")
+def test_scale_centres_and_position_places(keyed_url: str) -> None:
+    """scale=50%: the subject's longer fit is half the canvas (the photo's size) and, as in
+    remove.bg, centred unless a position is given; '0% 100%' is bottom left."""
+    image_w, image_h = sample_size()
+    scaled = post(keyed_url, {"size": "auto", "scale": "50%"})
+    assert (int(scaled.headers["X-Width"]), int(scaled.headers["X-Height"])) == (image_w, image_h)
+    top, left, width, height = box(scaled)
+    assert abs(max(width / image_w, height / image_h) - 0.5) < 0.01
+    assert abs(top - (image_h - height) / 2) <= 1 and abs(left - (image_w - width) / 2) <= 1
+    placed = post(keyed_url, {"size": "auto", "scale": "50%", "position": "0% 100%"})
+    top, left, width, height = box(placed)
+    assert left == 0 and top + height == image_h

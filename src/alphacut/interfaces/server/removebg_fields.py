@@ -152,8 +152,8 @@ def _options(fields: Mapping[str, str], supported: Collection[str],
     if scale != "original":
         options["scale"] = parse_scale(scale)
     position = parse_position(fields.get("position", ""), "scale" in options)
-    if position is not None:
-        options["position"] = position
+    if position is not None and not (position == "original" and "position" not in supported):
+        options["position"] = position  # (original needs no layout step where there is none)
     options.update(_shadow(fields))
     for name in options:
         if name not in supported:
@@ -252,19 +252,19 @@ def parse_scale(text: str) -> str:
 
 
 def parse_position(text: str, scaled: bool) -> str | None:
-    """``original`` -> None (``center`` when scaled, as remove.bg); ``center``; ``"x%"`` or
-    ``"x% y%"`` -> alphacut's ``"x,y"`` (percent of the free space)."""
+    """Not given -> None (``center`` when scaled, as remove.bg); ``original``; ``center``;
+    ``"x%"`` or ``"x% y%"`` -> alphacut's ``"x%,y%"`` (percent of the free space)."""
     value = text.strip().lower()
-    if value in ("", "original"):
-        return "center" if scaled and not value else None
-    if value == "center":
-        return "center"
+    if not value:
+        return "center" if scaled else None
+    if value in ("original", "center"):
+        return value
     parts = re.split(r"[\s,]+", value)
     matches = [re.fullmatch(rf"({_NUMBER})%", p) for p in parts]
     if len(parts) not in (1, 2) or not all(matches) or not all(
             0 <= float(m.group(1)) <= 100 for m in matches if m):
         raise _invalid("position", text, "'original', 'center', or one or two of 0%..100%")
-    numbers = [m.group(1) for m in matches if m]
+    numbers = [m.group(1) + "%" for m in matches if m]
     return ",".join(numbers * 2 if len(numbers) == 1 else numbers)
 
 
