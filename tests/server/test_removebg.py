@@ -316,3 +316,18 @@ def test_scale_centres_and_position_places(keyed_url: str) -> None:
     placed = post(keyed_url, {"size": "auto", "scale": "50%", "position": "0% 100%"})
     top, left, width, height = box(placed)
     assert left == 0 and top + height == image_h
+
+
+@pytest.mark.skipif("roi" not in Config.option_names(), reason="no roi in this build")
+def test_roi_pixels_are_the_uploads_when_size_scales_down(keyed_url: str) -> None:
+    """A 1000x1500 upload, roi in its pixels (left half), default size preview: the box is
+    scaled with the photo, so the result is still empty right of its middle."""
+    big = Image.open(SAMPLE).resize((1000, 1500), Image.Resampling.BILINEAR)
+    response = requests.post(endpoint(keyed_url), headers={"X-Api-Key": KEY},
+                             files={"image_file": ("big.jpg", encode(big))},
+                             data={"roi": "0px 0px 500px 1500px"})
+    assert response.status_code == 200, response.text
+    image = Image.open(io.BytesIO(response.content))
+    assert image.width * image.height <= PREVIEW
+    alpha = np.asarray(image.getchannel("A"))
+    assert alpha[:, image.width // 2 + 1:].max() == 0 and alpha[:, :image.width // 2].max() > 0

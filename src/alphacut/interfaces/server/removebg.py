@@ -25,7 +25,12 @@ from alphacut.engine.stages import compose, timed
 from alphacut.errors import AlphacutError, Busy, ImageTooLarge, InvalidImage, InvalidOption
 from alphacut.interfaces.server.removebg_body import read_fields
 from alphacut.interfaces.server.removebg_fetch import FetchPolicy, FetchRefused, fetch
-from alphacut.interfaces.server.removebg_fields import RemoveBgError, RemoveBgRequest, parse_request
+from alphacut.interfaces.server.removebg_fields import (
+    RemoveBgError,
+    RemoveBgRequest,
+    parse_request,
+    scale_roi,
+)
 from alphacut.interfaces.server.state import ServerState
 from alphacut.types import Decoded
 
@@ -117,8 +122,11 @@ def _job(engine: Engine, req: RemoveBgRequest, config: Config,
     image = req.image if req.image is not None else _fetch(req.image_url, "image_url", policy,
                                                            timings)
     decoded = engine.decode(image, timings, max_pixels=config.max_pixels)
+    pixels, factor = _within(decoded, req.max_pixels, timings)
     matte, _ = split_output(req.options)
-    result = engine.remove(_within(decoded, req.max_pixels, timings), **matte)
+    if "roi" in matte and factor != 1.0:  # the client's pixels are the upload's
+        matte["roi"] = scale_roi(matte["roi"], factor)
+    result = engine.remove(pixels, **matte)
     result.meta = decoded.meta  # ICC profile and source format of the upload
     result.timings = {**timings, **result.timings}
     background = None
@@ -145,9 +153,11 @@ def _fetch(url: str | None, name: str, policy: FetchPolicy, timings: dict[str, f
                             "url_fetch_failed") from None
 
 
-def _within(decoded: Decoded, max_pixels: int, timings: dict[str, float]) -> np.ndarray:
+def _within(decoded: Decoded, max_pixels: int,
+            timings: dict[str, float]) -> tuple[np.ndarray, float]:
     """The decoded photo as ``uint8 (H, W, 3|4)``, scaled down (area) to at most
-    ``max_pixels`` (remove.bg's ``size``): the matte is then made at the output's size."""
+    ``max_pixels`` (remove.bg's ``size``), and the scale factor (1.0: as uploaded). The
+    matte is then made at the output's size."""
     import cv2
 
     rgb, alpha = decoded.rgb, decoded.alpha
@@ -155,11 +165,11 @@ def _within(decoded: Decoded, max_pixels: int, timings: dict[str, float]) -> np.
                                                   .astype(np.uint8)])
     h, w = rgb.shape[:2]
     if h * w <= max_pixels:
-        return pixels
+        return pixels, 1.0
     with timed(timings, "resize"):
         scale = math.sqrt(max_pixels / (h * w))
         size = (max(1, math.floor(w * scale)), max(1, math.floor(h * scale)))
-        return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), size[0] / w
 
 
 def _mask_of(output: OutputOptions) -> OutputOptions:

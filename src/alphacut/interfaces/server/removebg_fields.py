@@ -226,6 +226,12 @@ def parse_roi(text: str) -> str:
     return ",".join(v + ("%" if unit == "%" else "") for v, unit in values)
 
 
+def scale_roi(roi: str, factor: float) -> str:
+    """alphacut's ``"x1,y1,x2,y2"`` with its pixel values times ``factor`` (percentages as
+    they are): the box on a photo scaled down for ``size``."""
+    return ",".join(v if v.endswith("%") else f"{float(v) * factor:.2f}" for v in roi.split(","))
+
+
 def _crop_margin(text: str, kind: type) -> str | int:
     """remove.bg's margin (1, 2 or 4 values, px or %) -> alphacut's ``crop_margin``."""
     values = _lengths(text or "0", "crop_margin")
