@@ -331,3 +331,28 @@ def test_roi_pixels_are_the_uploads_when_size_scales_down(keyed_url: str) -> Non
     assert image.width * image.height <= PREVIEW
     alpha = np.asarray(image.getchannel("A"))
     assert alpha[:, image.width // 2 + 1:].max() == 0 and alpha[:, :image.width // 2].max() > 0
+
+
+def test_a_full_queue_is_removebg_429(u2netp_remover) -> None:  # type: ignore[no-untyped-def]
+    """One slot, no queue: a second request while the first runs gets remove.bg's rate-limit
+    answer (429, Retry-After), which its clients back off from."""
+    import threading
+    import time
+
+    settings = ServerSettings(model="u2netp", models=("u2netp",), concurrency=1, queue=0,
+                              max_upload_bytes=MAX_UPLOAD, max_pixels=MAX_PIXELS)
+    big = encode(Image.open(SAMPLE).resize((1000, 1500), Image.Resampling.BILINEAR))
+    with live_server(settings) as base:
+        first: list[requests.Response] = []
+        worker = threading.Thread(target=lambda: first.append(requests.post(
+            endpoint(base), files={"image_file": big}, data={"size": "auto"}, timeout=120)))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while requests.get(f"{base}/healthz").json()["in_flight"] == 0:
+            assert time.monotonic() < deadline and worker.is_alive()
+            time.sleep(0.02)
+        second = post(base, {"size": "auto"}, key=None)
+        worker.join(120)
+    assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
+    assert errors(second)[0]["code"] == "rate_limit_exceeded"
+    assert first[0].status_code == 200
