@@ -61,6 +61,24 @@ def save(result: Result, path: str | Path, **options: Any) -> Path:
     return path
 
 
+def save_layers(result: Result, path: str | Path, **options: Any) -> list[Path]:
+    """One full-size PNG per subject of ``result`` beside ``path`` (``{stem}-{n}.png``, from 1
+    in reading order) and ``{stem}-layers.json`` (boxes, areas, files); ``path`` itself is not
+    written. Output options such as ``feather`` apply. Returns the paths, manifest last."""
+    from alphacut.core.layers import write_layers
+
+    config = Config.build(**{**options, "layers": True, "format": "png"})
+    return write_layers(result, config.output, Path(path))
+
+
+def layers(result: Result, **options: Any) -> list[Any]:
+    """The subjects of ``result``'s matte as :class:`alphacut.core.layers.Layer` (index, box
+    ``(x, y, width, height)``, area, full-size ``alpha``), in reading order."""
+    from alphacut.core.layers import result_layers
+
+    return result_layers(result, Config.build(**options).output)
+
+
 def _known(name: str) -> bool:
     try:
         get_spec(name)
@@ -69,4 +87,4 @@ def _known(name: str) -> bool:
     return True
 
 
-__all__ = ["Remover", "remove", "save"]
+__all__ = ["Remover", "layers", "remove", "save", "save_layers"]

@@ -22,6 +22,7 @@ from alphacut.schema import OptionInfo, collect, opt
 UPSAMPLERS: tuple[str, ...] = ("guided", "bilinear")
 PRESETS: tuple[str, ...] = ("fast", "balanced", "best")
 _REMOVE_ONLY = ("remove",)  # options of the written picture, not of POST /v1/mask's matte
+SHADOWS: tuple[str, ...] = ("none", "drop", "contact")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,24 @@ class OutputOptions:
     crop: bool = opt(False, "crop to the subject")
     quality: int = opt(92, "JPEG/WebP quality", lo=1, hi=100)
     png_compress_level: int = opt(1, "PNG deflate level (1: fast, 9: smallest)", lo=0, hi=9)
+    # --- issue 13, outputs: layers, feather, shadow (core/layers.py, core/finish/) ---
+    layers: bool = opt(False, "one full-size PNG per separate subject ({stem}-{n}.png) and "
+                       "{stem}-layers.json with their boxes and areas, instead of one file",
+                       endpoints=("remove",))
+    feather: float = opt(0.0, "soften the matte's edge over this many pixels, inward (alpha "
+                         "only; 0: off)", lo=0.0, hi=10_000.0, metavar="PX",
+                         endpoints=("remove",))
+    shadow: str | None = opt(None, "synthesise a shadow under the subject: drop (offset, "
+                             "blurred silhouette) or contact (squashed, at its base)",
+                             kind=str, choices=SHADOWS, endpoints=("remove",))
+    shadow_offset: str | None = opt(None, "shadow offset x,y in pixels (default: from the "
+                                    "subject's size)", kind=str, metavar="X,Y",
+                                    endpoints=("remove",))
+    shadow_blur: float | None = opt(None, "shadow blur radius in pixels (default: from the "
+                                    "subject's size)", kind=float, lo=0.0, hi=10_000.0,
+                                    metavar="PX", endpoints=("remove",))
+    shadow_opacity: float = opt(0.5, "shadow opacity", lo=0.0, hi=1.0,
+                                endpoints=("remove",))
     # --- layout and colour (issue #13 item 4; core/finish/layout.py, colour.py) ---
     crop_margin: int | str = opt(
         "16px", "margin around the subject when cropping: 1, 2 or 4 values (top right bottom "
@@ -289,11 +308,27 @@ def _validate(config: Config) -> None:
     if image is not None and not isinstance(image, (str, os.PathLike)):
         raise InvalidOption(f"bg_image must be a path, not {type(image).__name__}")
     _check_canvas(config)
+    _check_outputs(config.output)
     infos = option_info()
     for group in (config, config.runtime, config.refine, config.output):
         for f in dataclasses.fields(group):
             if f.name in infos:
                 infos[f.name].check(getattr(group, f.name))
+
+
+def _check_outputs(output: OutputOptions) -> None:
+    """Issue 13 outputs: the shadow offset parses; layers and PSD fit the other options."""
+    if output.shadow_offset is not None:
+        from alphacut.core.finish.offset import parse_offset
+
+        parse_offset(output.shadow_offset)
+    if output.layers and output.format != "png":
+        raise InvalidOption(f"layers are written as PNG files, not {output.format}; drop "
+                            "--format (or use --format psd alone for one layered file)")
+    if output.layers and output.mask_only:
+        raise InvalidOption("layers and mask_only cannot be combined")
+    if output.format == "psd" and output.mask_only:
+        raise InvalidOption("a psd holds the photo with its mask; for the mask alone use png")
 
 
 def _check_canvas(config: Config) -> None:

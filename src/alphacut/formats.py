@@ -14,7 +14,8 @@ DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any camera, below a decompress
 @dataclass(frozen=True)
 class ImageFormat:
     """One format: its name, the extensions that mean it (first is written), MIME type,
-    whether it can carry alpha, whether alphacut writes it, and the largest side it stores."""
+    whether it can carry alpha, whether alphacut writes it, the largest side it stores, and
+    whether alphacut reads it as an input."""
 
     name: str
     extensions: tuple[str, ...]
@@ -22,6 +23,7 @@ class ImageFormat:
     alpha: bool
     writable: bool
     max_side: int | None = None
+    readable: bool = True
 
 
 TABLE: tuple[ImageFormat, ...] = (
@@ -34,12 +36,15 @@ TABLE: tuple[ImageFormat, ...] = (
     ImageFormat("gif", (".gif",), "image/gif", alpha=True, writable=False),
     ImageFormat("heif", (".heic", ".heif"), "image/heic", alpha=True, writable=False),
     ImageFormat("avif", (".avif",), "image/avif", alpha=True, writable=False),
+    # layered Photoshop file, rendered from the Result (core/psd.py); never read as an input
+    ImageFormat("psd", (".psd",), "image/vnd.adobe.photoshop", alpha=True, writable=True,
+                max_side=30000, readable=False),
 )
 
 BY_NAME: dict[str, ImageFormat] = {f.name: f for f in TABLE}
 ALIASES = {"jpg": "jpeg", "tif": "tiff", "heic": "heif"}
 OUTPUT_FORMATS: tuple[str, ...] = tuple(f.name for f in TABLE if f.writable)
-INPUT_SUFFIXES: frozenset[str] = frozenset(e for f in TABLE for e in f.extensions)
+INPUT_SUFFIXES: frozenset[str] = frozenset(e for f in TABLE if f.readable for e in f.extensions)
 OUTPUT_SUFFIXES: dict[str, str] = {e: f.name for f in TABLE if f.writable for e in f.extensions}
 
 

@@ -175,14 +175,19 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
 
 def compose(result: Result, output: OutputOptions, background: RGB | None = None) -> np.ndarray:
     """Result -> the pixels to encode: alpha ``(H, W)``, RGB, or RGBA ``uint8``, after the
-    finishing steps (layout, colour matching) on alpha and foreground."""
-    alpha, foreground = layout.arrange(result.alpha, result.foreground, output)
+    finishing steps in their order: feather, layout (crop, crop_margin, size, scale,
+    position), colour matching, shadow, then over the background."""
+    alpha = finish_feather(result.alpha, output)
+    alpha, foreground = layout.arrange(alpha, result.foreground, output)
     if output.mask_only:
         return composite.alpha_to_u8(alpha)
     if background is not None:
         background = composite.cover(background, *alpha.shape)
     foreground = colour.finish(foreground, alpha, output.match_colour, background,
                                output.bg_color)
+    shade = finish_shadow(alpha, output)
+    if shade is not None:
+        return shadow_stack(foreground, alpha, shade, output, background)
     if background is not None:
         return composite.blend(foreground, alpha, background)
     if output.bg_color is not None:
@@ -190,10 +195,62 @@ def compose(result: Result, output: OutputOptions, background: RGB | None = None
     return composite.cutout(foreground, alpha)
 
 
+# --- issue 13, outputs: feather and shadow steps of compose; layers and psd in render --------
+
+
+def finish_feather(alpha: Mask, output: OutputOptions) -> Mask:
+    """The matte with ``--feather`` applied (the same array when it is off)."""
+    if not output.feather:
+        return alpha
+    from alphacut.core.finish.feather import feather
+
+    return feather(alpha, float(output.feather))
+
+
+def finish_shadow(alpha: Mask, output: OutputOptions) -> Mask | None:
+    """The shadow's coverage ``float32 (H, W)`` the output asks for, or None."""
+    if output.shadow in (None, "none"):
+        return None
+    from alphacut.core.finish.shadow import params_from, shadow_alpha
+
+    params = params_from(output)
+    return None if params is None else shadow_alpha(alpha, params)
+
+
+def shadow_backdrop(output: OutputOptions, background: RGB | None, height: int,
+                    width: int) -> tuple[RGB | None, float]:
+    """The background under the shadow, ``uint8 (H, W, 3)`` and its opacity (None: none)."""
+    if background is not None:
+        return composite.cover(background, height, width), 1.0
+    if output.bg_color is not None:
+        r, g, b, a = output.bg_color
+        flat = np.empty((height, width, 3), np.uint8)
+        flat[...] = (r, g, b)
+        return flat, a / 255.0
+    return None, 0.0
+
+
+def shadow_stack(fg: RGB, alpha: Mask, shade: Mask, output: OutputOptions,
+                 background: RGB | None) -> np.ndarray:
+    """Subject over its shadow over the background (or transparency)."""
+    from alphacut.core.finish.shadow import stack
+
+    bg, opacity = shadow_backdrop(output, background, *alpha.shape)
+    return stack(fg, alpha, shade, bg, opacity)
+
+
 def render(result: Result, output: OutputOptions, background: RGB | None = None) -> bytes:
     """Result -> encoded bytes in ``output.format``; adds composite/encode timings."""
     from alphacut.core.encode import encode
 
+    if output.format == "psd":
+        from alphacut.core.psd import render_psd
+
+        return run_timed(result.timings, "encode", render_psd, result, output, background)
+    if output.layers:
+        from alphacut.core.layers import render_zip
+
+        return run_timed(result.timings, "encode", render_zip, result, output)
     pixels = run_timed(result.timings, "composite", compose, result, output, background)
     icc = None if output.mask_only else result.meta.icc_profile
     return run_timed(result.timings, "encode", encode, pixels, output.format, icc_profile=icc,

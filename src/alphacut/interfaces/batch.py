@@ -269,11 +269,13 @@ def _run_one(job: Job, steps: Steps) -> Outcome:
     return result
 
 
-def engine_steps(engine: Engine, destination: Callable[[Job], Path | Outcome]) -> Steps:
+def engine_steps(engine: Engine, destination: Callable[[Job], Path | Outcome],
+                 refuse: Iterable[Path] = ()) -> Steps:
     """Steps that decode, remove the background with ``engine`` and write the file.
 
     ``destination(job)`` gives the output path, or an ``Outcome`` to skip the job (it may
-    raise to fail it). Timings per stage (plus ``write``) land in ``Outcome.timings``.
+    raise to fail it). Timings per stage (plus ``write``) land in ``Outcome.timings``. With
+    ``layers`` the planned path stands for its layer files (none may be in ``refuse``).
     """
     from alphacut.core.encode import write_atomic
 
@@ -291,6 +293,8 @@ def engine_steps(engine: Engine, destination: Callable[[Job], Path | Outcome]) -
 
     def finish(job: Job, state: tuple[Prepared, Path], inferred: Inferred) -> Outcome:
         item, dest = state
+        if engine.config.output.layers:  # issue 13: {stem}-{n}.png + {stem}-layers.json
+            return _finish_layers(engine, job, item, inferred, dest, refuse)
         data = engine.render(engine.finish(item, inferred))
         start = time.perf_counter()
         write_atomic(dest, data)
@@ -298,3 +302,15 @@ def engine_steps(engine: Engine, destination: Callable[[Job], Path | Outcome]) -
         return Outcome(job, output=dest, timings=item.timings)
 
     return Steps(load, infer, finish)
+
+
+def _finish_layers(engine: Engine, job: Job, item: Prepared, inferred: Inferred, dest: Path,
+                   refuse: Iterable[Path]) -> Outcome:
+    """Write the layers and manifest that stand for ``dest``; the Outcome names the manifest."""
+    from alphacut.core.layers import write_layers
+
+    result = engine.finish(item, inferred)
+    start = time.perf_counter()
+    paths = write_layers(result, engine.config.output, dest, refuse)
+    item.timings["write"] = time.perf_counter() - start
+    return Outcome(job, output=paths[-1], timings=item.timings)

@@ -103,9 +103,13 @@ def _run_stdio(args: argparse.Namespace) -> int:
     remover = Remover(config, progress=_download_callback(args))
     check_background(remover)
     data = sys.stdin.buffer.read()
-    _, encoded = remover.process(data)
+    result, encoded = remover.process(data)
     if target is None:
-        write_stdout(encoded)
+        write_stdout(encoded)  # with --layers: the zip of layers and manifest
+    elif config.output.layers:
+        from alphacut.core.layers import write_layers
+
+        write_layers(result, config.output, target)
     else:
         write_atomic(target, encoded)
     return 0
@@ -168,13 +172,14 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
 
     def checked(job: Job) -> Path | Outcome:
         dest = destination(job)
-        if dest.resolve() in inputs:
-            raise OutputError(f"{dest}: refusing to overwrite an input file")
-        if dest.exists():
+        marker = written_marker(dest, config)
+        if marker.resolve() in inputs:
+            raise OutputError(f"{marker}: refusing to overwrite an input file")
+        if marker.exists():
             if args.skip_existing:
-                return Outcome(job, output=dest, skipped=True)
+                return Outcome(job, output=marker, skipped=True)
             if not args.overwrite:
-                raise OutputError(f"{dest} exists; pass --overwrite or --skip-existing")
+                raise OutputError(f"{marker} exists; pass --overwrite or --skip-existing")
         return dest
 
     show = not args.quiet and len(jobs) > 1
@@ -188,9 +193,19 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
             advance(outcome.job.source.name)
 
         # decoding and encoding overlap the model; ``workers`` images infer at once (batch.py)
-        outcomes = run_pipeline(jobs, engine_steps(remover, checked), workers=workers,
-                                on_done=done)
+        outcomes = run_pipeline(jobs, engine_steps(remover, checked, refuse=inputs),
+                                workers=workers, on_done=done)
     return _summarise(outcomes, failures, args.quiet)
+
+
+def written_marker(dest: Path, config: Config) -> Path:
+    """The file whose presence means ``dest`` was written: ``dest``, or with ``--layers`` its
+    ``{stem}-layers.json`` (written last)."""
+    if not config.output.layers:
+        return dest
+    from alphacut.core.layers import manifest_path
+
+    return manifest_path(dest)
 
 
 def _report_failure(outcome: Outcome, show_progress: bool) -> None:

@@ -1,1 +1,1 @@
-"""Finishing touches applied to the matte and the clean foreground before compositing."""
+"""Finishing touches on the final matte: feathered edges, synthesised shadows (issue 13)."""

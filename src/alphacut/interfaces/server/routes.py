@@ -28,7 +28,8 @@ router = APIRouter()
 
 MAX_MASK_SIDE = 65535
 _IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}, "image/tiff": {}},
+    200: {"content": {"image/png": {}, "image/webp": {}, "image/jpeg": {}, "image/tiff": {},
+                      "image/vnd.adobe.photoshop": {}, "application/zip": {}},
           "description": "the encoded image; X-Alphacut-Timings gives per-stage ms"},
     400: {"description": "malformed request"},
     413: {"description": "upload or pixel count over the limit"},
@@ -51,8 +52,10 @@ def app_state(request: Request) -> ServerState:
                  opts.remove_option_names(), background=True))
 async def remove_background(request: Request) -> Response:
     """Cut-out (PNG/WebP/TIFF), subject over a colour or an uploaded image (any format), or
-    the mask (mask_only). Send the image as the raw body or as the multipart file "file" (and a
-    background image as the file "bg"); options, named as in the CLI, as query or form fields."""
+    the mask (mask_only); a layered PSD (format=psd) or a zip of one PNG per subject plus
+    layer-layers.json (layers=true). Send the image as the raw body or as the multipart file
+    "file" (and a background image as the file "bg"); options, named as in the CLI, as query
+    or form fields."""
     state = app_state(request)
     state.limiter.check_admission()  # a full queue refuses before reading the upload
     upload = await read_upload(request, state.body_limits)
@@ -63,8 +66,8 @@ async def remove_background(request: Request) -> Response:
     _check_background_upload(upload, options, config)
     (data, timings), waited = await state.limiter.run(_remove_job, engine, upload, options,
                                                       config)
-    return _image_response(state, data, mime_type(config.output.format), timings, waited,
-                           engine.spec.name)
+    media = "application/zip" if config.output.layers else mime_type(config.output.format)
+    return _image_response(state, data, media, timings, waited, engine.spec.name)
 
 
 @router.post("/v1/mask", response_class=Response, responses=_IMAGE_RESPONSES,
