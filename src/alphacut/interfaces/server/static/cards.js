@@ -5,6 +5,7 @@ import { postImage, unavailable, userMessage } from "./api.js";
 import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
+import { attachRoi, clearOutsideRoi, roiParam } from "./roi.js";
 import { $, announce, changed, store } from "./store.js";
 import { attachZoom } from "./zoom.js";
 
@@ -42,6 +43,7 @@ export class Card {
     attachZoom(this.q(".compare"), { in: this.q(".zoom-in"), out: this.q(".zoom-out"),
                                      level: this.q(".zoom-level") });
     this.q(".redo").addEventListener("click", () => this.redo());
+    attachRoi(this);
     this.q(".send-original").addEventListener("click", () => this.redo({ sendOriginal: true }));
     for (const img of [this.q(".before"), this.q(".after")]) img.draggable = false;
     this.q(".download").addEventListener("click", (e) => {
@@ -172,7 +174,8 @@ export class Card {
     const small = canvasOf(imaging.resizeU8(rgba, W, H, 4, w, h), w, h);
     const copy = await encode(small, UPLOAD_TYPE, 0.92).catch(() => encode(small, "image/png"));
     const body = new Uint8Array(await copy.arrayBuffer());
-    const url = `/v1/mask?${query({ model: opts.model, preset: opts.preset, ...opts.advanced })}`;
+    const url = `/v1/mask?${query({ model: opts.model, preset: opts.preset, ...opts.advanced,
+                                    ...roiParam(this) })}`;
     const maskBlob = await postImage(url, body, copy.type, (f, t) => this.progress(10 + f * 50, t));
     this.progress(70, "Refining edges on this device…");
     await new Promise((r) => setTimeout(r, 0)); // let the progress paint before the heavy loop
@@ -186,6 +189,7 @@ export class Card {
       ? imaging.upsampleBilinear(mask, mw, mh, W, H)
       : imaging.upsampleGuided(mask, mw, mh, rgba, W, H);
     imaging.limitByInputAlpha(alpha, rgba);
+    clearOutsideRoi(this, alpha, W, H);
     return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device",
              sent: { width: w, height: h, bytes: body.length } };
   }
@@ -195,7 +199,7 @@ export class Card {
     if (!source) announce(`${this.name}: this browser cannot open it; sent to the server.`);
     const body = new Uint8Array(await this.file.arrayBuffer());
     const url = `/v1/remove?${query({ model: opts.model, preset: opts.preset, format: "png",
-                                      ...opts.advanced })}`;
+                                      ...opts.advanced, ...roiParam(this) })}`;
     const blob = await postImage(url, body, this.file.type || "application/octet-stream",
                                  (f, t) => this.progress(10 + f * 60, t));
     this.progress(85, "Received the cut-out");
