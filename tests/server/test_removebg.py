@@ -356,3 +356,21 @@ def test_a_full_queue_is_removebg_429(u2netp_remover) -> None:  # type: ignore[n
     assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
     assert errors(second)[0]["code"] == "rate_limit_exceeded"
     assert first[0].status_code == 200
+
+
+@pytest.mark.skipif("shadow" not in Config.option_names(), reason="no shadows in this build")
+@pytest.mark.parametrize("fields", [{"add_shadow": "true"}, {"shadow_type": "car"},
+                                    {"shadow_type": "drop", "shadow_opacity": "80"}])
+def test_shadows_darken_the_background(keyed_url: str, fields: dict[str, str]) -> None:
+    """add_shadow / shadow_type over white: somewhere the plain result is white, the shadowed
+    one is clearly darker; the subject's box stays where it was."""
+    def picture(extra: dict[str, str]) -> tuple[np.ndarray, requests.Response]:
+        response = post(keyed_url, {"size": "auto", "bg_color": "white", **extra})
+        assert response.status_code == 200, response.text
+        return np.asarray(Image.open(io.BytesIO(response.content)).convert("L"), np.int16), \
+            response
+
+    plain, plain_response = picture({})
+    shaded, shaded_response = picture(fields)
+    assert shaded[plain >= 250].min() < 200
+    assert box(shaded_response) == box(plain_response)
