@@ -75,3 +75,15 @@ def test_unsupported_options_are_named() -> None:
     assert caught.value.code == "unsupported_parameter"
     with pytest.raises(RemoveBgError, match="crop_margin"):
         request({"crop": "true", "crop_margin": "10%"}, kind=int)
+
+
+def test_person_picks_a_served_portrait_model() -> None:
+    from types import SimpleNamespace
+
+    from alphacut.interfaces.server.removebg import people_model
+    from alphacut.interfaces.server.settings import ServerSettings
+
+    with_modnet = ServerSettings(model="u2netp", models=("u2netp", "modnet"))
+    assert people_model(SimpleNamespace(settings=with_modnet)) == "modnet"  # type: ignore[arg-type]
+    alone = ServerSettings(model="u2netp", models=("u2netp",))
+    assert people_model(SimpleNamespace(settings=alone)) is None  # type: ignore[arg-type]

@@ -87,7 +87,8 @@ def _add_cors(app: FastAPI, origins: tuple[str, ...]) -> None:
 
     app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
                        allow_headers=["*"], expose_headers=["X-Alphacut-Timings", "Retry-After",
-                                                            "X-Alphacut-Model"])
+                                                            "X-Alphacut-Model",
+                                                            *removebg.REMOVEBG_HEADERS])
 
 
 def error_response(code: str, detail: str, status: int,

@@ -38,6 +38,8 @@ router = APIRouter()
 log = logging.getLogger("alphacut.server")
 MEDIA = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "zip": "application/zip"}
 PEOPLE_TASKS = ("portrait-matting",)
+REMOVEBG_HEADERS = ("X-Width", "X-Height", "X-Type", "X-Credits-Charged", "X-Foreground-Top",
+                    "X-Foreground-Left", "X-Foreground-Width", "X-Foreground-Height")
 
 
 @dataclass
@@ -91,9 +93,10 @@ async def _removebg(request: Request) -> Response:
     model = people_model(state) if req.type == "person" else None
     engine = state.engine({"model": model} if model else {})
     config = engine.config.replace(**req.options, mask_only=req.alpha_only)  # check now
-    rendered, timings = (await state.limiter.run(_job, engine, req, config, fetch_policy(state)))[0]
+    (rendered, timings), waited = await state.limiter.run(_job, engine, req, config,
+                                                          fetch_policy(state))
     state.metrics.observe_stages(timings)
-    return _answer(request, req, rendered, timings, engine.spec.name)
+    return _answer(request, req, rendered, {"queue": waited, **timings}, engine.spec.name)
 
 
 def people_model(state: ServerState) -> str | None:
