@@ -374,3 +374,25 @@ def test_shadows_darken_the_background(keyed_url: str, fields: dict[str, str]) -
     shaded, shaded_response = picture(fields)
     assert shaded[plain >= 250].min() < 200
     assert box(shaded_response) == box(plain_response)
+
+
+def test_bg_image_file_and_webp(keyed_url: str) -> None:
+    red = encode(Image.new("RGB", (40, 30), (220, 20, 30)))
+    with SAMPLE.open("rb") as image:
+        response = requests.post(endpoint(keyed_url), headers={"X-Api-Key": KEY},
+                                 files={"image_file": image, "bg_image_file": ("bg.jpg", red)},
+                                 data={"size": "auto"})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    picture = np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"), np.int16)
+    assert picture.shape[:2] == sample_size()[::-1]
+    assert np.abs(picture[:8, :8].reshape(-1, 3).mean(axis=0) - (220, 20, 30)).max() < 12
+    webp = post(keyed_url, {"size": "auto", "format": "webp"})
+    assert webp.headers["content-type"] == "image/webp"
+    assert Image.open(io.BytesIO(webp.content)).mode == "RGBA"
+
+
+def test_an_upload_over_the_limit(keyed_url: str) -> None:
+    response = requests.post(endpoint(keyed_url), headers={"X-Api-Key": KEY},
+                             files={"image_file": ("big.jpg", b"x" * (MAX_UPLOAD + 10))})
+    assert response.status_code == 400
+    assert errors(response)[0]["code"] == "file_too_large"
