@@ -131,7 +131,9 @@ def _job(engine: Engine, req: RemoveBgRequest, config: Config,
         matte["roi"] = scale_roi(matte["roi"], factor)
     result = engine.remove(pixels, **matte)
     result.meta = decoded.meta  # ICC profile and source format of the upload
-    result.timings = {**timings, **result.timings}
+    for stage, seconds in result.timings.items():  # after the upload's own decode/resize
+        timings[stage] = timings.get(stage, 0.0) + seconds
+    result.timings = timings
     background = None
     bg_bytes = req.background if req.background is not None else (
         _fetch(req.background_url, "bg_image_url", policy, result.timings)
