@@ -129,6 +129,9 @@ def _add_serve(sub: Any) -> None:
                    "uploads, at least 128)")
     p.add_argument("--no-access-log", action="store_true",
                    help="no JSON access log lines on stderr")
+    p.add_argument("--allow-url-fetch", action="store_true",
+                   help="let /v1.0/removebg clients send image_url/bg_image_url (public "
+                   "addresses only; off by default)")
     p.set_defaults(func=cmd_serve)
 
 

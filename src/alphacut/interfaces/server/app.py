@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alphacut import __version__
 from alphacut.errors import AlphacutError
-from alphacut.interfaces.server import docs, routes
+from alphacut.interfaces.server import docs, removebg, routes
 from alphacut.interfaces.server.access import AccessLogMiddleware
 from alphacut.interfaces.server.guard import ApiKeyMiddleware, HostGuardMiddleware
 from alphacut.interfaces.server.metrics import MetricsMiddleware
@@ -56,6 +56,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(routes.router)
     app.include_router(docs.router)
+    app.include_router(removebg.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.cors_origins:
         _add_cors(app, settings.cors_origins)
@@ -86,7 +87,8 @@ def _add_cors(app: FastAPI, origins: tuple[str, ...]) -> None:
 
     app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
                        allow_headers=["*"], expose_headers=["X-Alphacut-Timings", "Retry-After",
-                                                            "X-Alphacut-Model"])
+                                                            "X-Alphacut-Model",
+                                                            *removebg.REMOVEBG_HEADERS])
 
 
 def error_response(code: str, detail: str, status: int,

@@ -8,6 +8,7 @@
   compared in constant time (``hmac.compare_digest``), every key every time. The page works
   through a cookie: opening ``/?key=KEY`` once answers 303 to ``/`` with an HttpOnly,
   SameSite=Strict cookie holding a token derived from the key (never the key itself).
+  Under /v1.0/ (the remove.bg-compatible API) a refusal is remove.bg's 403 ``auth_failed``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qsl
 
 COOKIE = "alphacut_session"
 OPEN_PATHS = ("/healthz", "/")
+REMOVEBG_PREFIX = "/v1.0/"  # the remove.bg-compatible API (removebg.py)
 Scope = dict[str, Any]
 Send = Callable[[dict[str, Any]], Any]
 
@@ -32,6 +34,15 @@ async def send_json_error(send: Send, status: int, code: str, detail: str,
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_removebg_denied(send: Send) -> None:
+    """remove.bg's answer to a missing or wrong ``X-Api-Key``: 403 ``auth_failed``."""
+    body = json.dumps({"errors": [{"title": "API Key invalid", "code": "auth_failed"}]},
+                      separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": 403, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -107,6 +118,8 @@ class ApiKeyMiddleware:
             await self._open_page(key, send)
         elif path in OPEN_PATHS or path.startswith("/static/") or self._authorised(scope):
             await self.app(scope, receive, send)
+        elif path.startswith(REMOVEBG_PREFIX):  # remove.bg's clients expect its 403 body
+            await send_removebg_denied(send)
         else:
             await send_json_error(send, 401, "unauthorized",
                                   "this server needs an API key: send 'Authorization: Bearer "

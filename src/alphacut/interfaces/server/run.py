@@ -39,6 +39,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         given["api_keys"] = keys
     if getattr(args, "no_access_log", False):
         given["access_log"] = False
+    if getattr(args, "allow_url_fetch", False):
+        given["allow_url_fetch"] = True
     return ServerSettings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
 
 

@@ -39,6 +39,10 @@ class ServerSettings:
     - ``allowed_hosts``: ``Host`` names accepted besides loopback and the bound address ("*":
       any); ``api_keys``: if any, every route but /healthz, / and /static needs one.
     - ``access_log``: one JSON line per request on the ``alphacut.access`` logger.
+    - remove.bg-compatible endpoint (``/v1.0/removebg``): ``allow_url_fetch`` lets clients
+      send ``image_url``/``bg_image_url`` (off: refused); fetches go to public addresses
+      only, at most ``url_fetch_max_bytes`` (None: ``max_upload_bytes``) within
+      ``url_fetch_timeout`` seconds, following at most ``url_fetch_redirects`` redirects.
     """
 
     host: str = "127.0.0.1"
@@ -62,6 +66,11 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] = ()
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     access_log: bool = True
+    # remove.bg-compatible endpoint: fetching image_url / bg_image_url (off by default)
+    allow_url_fetch: bool = False
+    url_fetch_timeout: float = 10.0
+    url_fetch_max_bytes: int | None = None
+    url_fetch_redirects: int = 3
 
     def __post_init__(self) -> None:
         checks = [
@@ -78,6 +87,10 @@ class ServerSettings:
             (self.upload_budget_bytes is None or self.upload_budget_bytes >= 1,
              "the upload budget must be positive"),
             (all(len(k) >= 16 for k in self.api_keys), "API keys must be at least 16 characters"),
+            (self.url_fetch_timeout > 0, "url_fetch_timeout must be > 0 seconds"),
+            (self.url_fetch_max_bytes is None or self.url_fetch_max_bytes >= 1,
+             "url_fetch_max_bytes must be positive"),
+            (0 <= self.url_fetch_redirects <= 10, "url_fetch_redirects must be within 0..10"),
         ]
         for ok, message in checks:
             if not ok:
