@@ -105,8 +105,8 @@ class OutputOptions:
                          "only; 0: off)", lo=0.0, hi=10_000.0, metavar="PX",
                          endpoints=("remove",))
     shadow: str = opt("none", "synthesise a shadow under the subject: drop (offset, "
-                             "blurred silhouette) or contact (squashed, at its base)",
-                             kind=str, choices=SHADOWS, endpoints=("remove",))
+                      "blurred silhouette) or contact (squashed, at its base)",
+                      kind=str, choices=SHADOWS, endpoints=("remove",))
     shadow_offset: str | None = opt(None, "shadow offset x,y in pixels (default: from the "
                                     "subject's size)", kind=str, metavar="X,Y",
                                     endpoints=("remove",))

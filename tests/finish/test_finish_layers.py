@@ -147,3 +147,23 @@ def test_layers_refuse_other_formats_and_the_ray_engine(tmp_path: Path, capsys) 
     err = capsys.readouterr().err
     assert "layers are written as PNG" in err and "local engine only" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_rewriting_layers_removes_the_earlier_runs_extra_layers(tmp_path: Path) -> None:
+    from alphacut.api import save_layers
+    from alphacut.types import ImageMeta, Result
+
+    def result(count: int) -> Result:
+        alpha = np.zeros((60, 200), np.float32)
+        for k in range(count):
+            alpha[10:50, 10 + 60 * k:50 + 60 * k] = 1.0
+        rgb = np.zeros((60, 200, 3), np.uint8)
+        return Result(image=rgb, soft=alpha, alpha=alpha, foreground=rgb,
+                      meta=ImageMeta(width=200, height=60), model="test")
+
+    other = tmp_path / "cut-9.png.keep"
+    other.write_bytes(b"not a layer")
+    assert len(save_layers(result(3), tmp_path / "cut.png")) == 4
+    assert len(save_layers(result(1), tmp_path / "cut.png")) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut-1.png", "cut-9.png.keep",
+                                                          "cut-layers.json"]

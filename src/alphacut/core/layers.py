@@ -12,8 +12,10 @@ row's first box), left to right within a row.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -179,7 +181,8 @@ def write_layers(result: Result, output: Any, dest: Path,
                  refuse: Iterable[Path] = ()) -> list[Path]:
     """Write every layer PNG and the manifest for the planned output ``dest`` (which itself is
     not written), each atomically, the manifest last; ``OutputError`` if one would replace a
-    file in ``refuse`` (the inputs). Returns the paths written."""
+    file in ``refuse`` (the inputs). Layers an earlier manifest there listed beyond this run's
+    are removed, so the folder matches the new manifest. Returns the paths written."""
     from alphacut.core.encode import write_atomic
     from alphacut.errors import OutputError
 
@@ -189,6 +192,23 @@ def write_layers(result: Result, output: Any, dest: Path,
     for path in paths:
         if path.resolve() in protected:
             raise OutputError(f"{path}: refusing to overwrite an input file")
+    stale = _stale_layers(manifest_path(dest), {p.name for p in paths}, dest.stem)
     for path, (_, data) in zip(paths, files, strict=True):
         write_atomic(path, data)
+    for path in stale:  # an earlier run's extra layers, listed in the manifest just replaced
+        if path.resolve() not in protected:
+            with contextlib.suppress(OSError):
+                path.unlink()
     return paths
+
+
+def _stale_layers(manifest: Path, keep: set[str], stem: str) -> list[Path]:
+    """Layer files an existing manifest lists that this run does not write: only names of
+    the form ``{stem}-{n}.png`` beside it (anything else in a manifest is left alone)."""
+    try:
+        doc = json.loads(manifest.read_text(encoding="utf-8"))
+        names = [str(entry["file"]) for entry in doc["layers"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    pattern = re.compile(re.escape(stem) + r"-[1-9][0-9]*\.png")
+    return [manifest.with_name(n) for n in names if pattern.fullmatch(n) and n not in keep]

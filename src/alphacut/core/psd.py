@@ -31,7 +31,7 @@ MAX_SIDE = 30000  # a PSD's limit (PSB goes further; psd-tools writes PSD)
 def render_psd(result: Result, output: Any, background: RGB | None = None) -> bytes:
     """The layered PSD of ``result`` as ``output`` asks (feather, shadow, background)."""
     psd_tools = _import_psd_tools()
-    from alphacut.core.cutout import alpha_to_u8, cutout
+    from alphacut.core.cutout import alpha_to_u8
     from alphacut.core.finish.steps import backdrop, feathered, shadow_of
 
     height, width = result.alpha.shape
@@ -44,27 +44,50 @@ def render_psd(result: Result, output: Any, background: RGB | None = None) -> by
     psd = psd_tools.PSDImage.new("RGB" if opacity >= 1.0 else "RGBA", (width, height), depth=8)
     layer = psd_tools.api.layers.PixelLayer
     if bg is not None:
-        pixels = bg if opacity >= 1.0 else np.dstack([bg, np.full((height, width),
-                                                                  round(opacity * 255),
-                                                                  np.uint8)])
-        layer.fromarray(pixels, psd, name=NAMES[0])
+        layer.fromarray(_with_opacity(bg, opacity), psd, name=NAMES[0])
     if shade is not None:
-        black = np.zeros((height, width, 4), np.uint8)
-        black[..., 3] = alpha_to_u8(shade)
-        layer.fromarray(black, psd, name=NAMES[1])
-    photo = layer.fromarray(np.ascontiguousarray(result.image), psd, name=NAMES[2])
+        layer.fromarray(_black(alpha_to_u8(shade)), psd, name=NAMES[1])
+    _add_photo_and_cutout(psd, layer, result, alpha_to_u8(alpha))
+    _use_merged_image(psd, _merged(result.image, alpha_to_u8(alpha), shade, bg, opacity))
+    return _save(psd, width, height)
+
+
+def _with_opacity(rgb: RGB, opacity: float) -> np.ndarray:
+    """``rgb`` as is when opaque, else ``uint8 (H, W, 4)`` with ``opacity`` as its alpha."""
+    if opacity >= 1.0:
+        return rgb
+    return np.dstack([rgb, np.full(rgb.shape[:2], round(opacity * 255), np.uint8)])
+
+
+def _black(cover: np.ndarray) -> np.ndarray:
+    """Black ``uint8 (H, W, 4)`` whose alpha is ``cover`` ``uint8 (H, W)``."""
+    black = np.zeros((*cover.shape, 4), np.uint8)
+    black[..., 3] = cover
+    return black
+
+
+def _add_photo_and_cutout(psd: Any, layer: Any, result: Result, a8: np.ndarray) -> None:
+    """The photo with ``a8`` (``uint8 (H, W)``) as its layer mask, then the hidden clean
+    cut-out with ``a8`` as its transparency."""
     from PIL import Image
 
-    photo.create_mask(Image.fromarray(alpha_to_u8(alpha), mode="L"))
-    clean = layer.fromarray(cutout(result.foreground, alpha), psd, name=NAMES[3])
+    from alphacut.core.cutout import cutout
+
+    photo = layer.fromarray(np.ascontiguousarray(result.image), psd, name=NAMES[2])
+    photo.create_mask(Image.fromarray(a8))
+    clean = layer.fromarray(cutout(result.foreground, a8 / np.float32(255.0)), psd,
+                            name=NAMES[3])
     clean.visible = False
+
+
+def _merged(photo: RGB, a8: np.ndarray, shade: np.ndarray | None, bg: RGB | None,
+            opacity: float) -> np.ndarray:
+    """What the visible layers make: the masked photo over the shadow over the background,
+    ``uint8 (H, W, 3)`` (opaque background) or ``(H, W, 4)``."""
     from alphacut.core.finish.shadow import stack
 
-    zero = np.zeros_like(alpha)
-    merged = stack(result.image, alpha_to_u8(alpha) / np.float32(255.0),
-                   zero if shade is None else shade, bg, opacity)
-    _use_merged_image(psd, merged)
-    return _save(psd, width, height)
+    alpha = a8 / np.float32(255.0)
+    return stack(photo, alpha, np.zeros_like(alpha) if shade is None else shade, bg, opacity)
 
 
 def _import_psd_tools() -> Any:
