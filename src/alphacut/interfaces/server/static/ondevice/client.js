@@ -80,10 +80,15 @@ export class DeviceModel {
     this.spec = null;
   }
 
-  // Load model `name` (download with progress the first time, the Cache API after).
-  async load(name, onProgress) {
+  // Load model `name` (download with progress the first time, the Cache API after);
+  // `allow(spec)` may refuse it (e.g. copyleft weights the person did not accept).
+  async load(name, onProgress, allow = null) {
     if (this.spec && this.spec.name === name) return this.info;
     const spec = await modelSpec(name);
+    if (allow && !(await allow(spec))) {
+      throw new Error(`not downloaded: ${name}'s weights are ${spec.license} (copyleft); ` +
+        "pass acceptLicense: true to accept their licence");
+    }
     const reply = await this.call({ type: "load", spec, ortBase: ORT_BASE }, onProgress);
     this.spec = spec;
     this.info = reply.info;
