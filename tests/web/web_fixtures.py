@@ -20,6 +20,7 @@ WEB_MARKS = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
 ]
 STATIC_SUFFIXES = (".html", ".js", ".mjs", ".css", ".wasm", ".onnx", ".json", ".txt", "/")
+METADATA = ("/v1/models", "/v1/options")  # the other modes' choices (JSON, no body sent)
 
 
 def linked_home(home: Path, models: tuple[str, ...] = ("u2netp",)) -> Path:
@@ -54,15 +55,17 @@ def record(page: Any) -> Any:
     return page
 
 
-def assert_only_static_gets(page: Any, origin: str, image: bytes) -> None:
-    """Only same-origin GETs of static assets; no POST; no image bytes in any body."""
+def assert_only_static_gets(page: Any, origin: str, image: bytes,
+                            metadata: tuple[str, ...] = ()) -> None:
+    """Only same-origin GETs of static assets (and of ``metadata`` paths); no POST; no image
+    bytes in any body."""
     for method, url, body in page.requests:
         if url.startswith(("blob:", "data:")):
             continue
         assert method == "GET", (method, url)
         assert url.startswith(origin + "/"), url
         path = urlparse(url).path
-        assert path.endswith(STATIC_SUFFIXES) or path == "", path
+        assert path.endswith(STATIC_SUFFIXES) or path in metadata, path
         assert not body or image[:4096] not in body, url
 
 
