@@ -39,7 +39,9 @@ export async function modelSpec(name) {
 }
 
 export class DeviceModel {
-  constructor() {
+  // `sessionOptions`: extra ONNX Runtime Web session options (benchmarks, experiments).
+  constructor(sessionOptions = {}) {
+    this.sessionOptions = sessionOptions;
     this.worker = null;
     this.pending = new Map();
     this.nextId = 1;
@@ -89,7 +91,8 @@ export class DeviceModel {
       throw new Error(`not downloaded: ${name}'s weights are ${spec.license} (copyleft); ` +
         "pass acceptLicense: true to accept their licence");
     }
-    const reply = await this.call({ type: "load", spec, ortBase: ORT_BASE }, onProgress);
+    const reply = await this.call({ type: "load", spec, ortBase: ORT_BASE,
+                                    sessionOptions: this.sessionOptions }, onProgress);
     this.spec = spec;
     this.info = reply.info;
     return this.info;
