@@ -44,7 +44,7 @@ BENCH_PAGE = """<!doctype html><meta charset="utf-8"><title>bench</title>
   import { removeBackground } from "./alphacut.mjs";
   import { DeviceModel } from "./static/ondevice/client.js";
   window.forward = async (repeat) => {
-    const model = new DeviceModel();
+    const model = window.model = window.model || new DeviceModel();  // one worker per page
     const info = await model.load("u2netp");
     const n = 320 * 320 * 3, times = [];
     for (let k = 0; k < repeat + 1; k++) {
