@@ -89,3 +89,19 @@ def test_copyleft_notice_says_it_is_distribution() -> None:
     spec = get_spec("isnet-general-q")
     assert is_copyleft(spec.license) and "distributes" in license_notice(spec)
     assert not is_copyleft(get_spec("u2netp").license)
+
+
+def test_serve_start_up_warns_and_goes_on_without_the_runtime(tmp_path, monkeypatch,
+                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    from alphacut.web.serving import prepare_runtime
+
+    monkeypatch.setenv("ALPHACUT_HOME", str(tmp_path))
+    assert prepare_runtime(offline=True) is False
+    err = capsys.readouterr().err
+    assert "on-device mode is off" in err and runtime.ORT_VERSION in err
+
+
+def test_serve_start_up_finds_a_cached_runtime(home) -> None:  # type: ignore[no-untyped-def]
+    from alphacut.web.serving import prepare_runtime
+
+    assert prepare_runtime(offline=True) is True

@@ -57,6 +57,7 @@ def _file(request: Request, path: Any, media_type: str | None = None,
     return response
 
 
+@router.get("/status")
 @router.get("/status.json")
 async def status(request: Request) -> JSONResponse:
     """``{"runtime": {...}, "models": [...], "default_model": name}`` for the page."""
