@@ -193,6 +193,9 @@ export class Card {
       const text = cached ? `Model ${opts.model} from this browser's cache`
         : `Downloading model ${opts.model}: ${mb(done)} of ${mb(total)} MB (once)`;
       this.progress(4 + (total ? 36 * done / total : 0), text);
+    }).catch((err) => {
+      const other = store.deviceOnly ? "" : " Mask only or Server mode still work.";
+      throw new Error(`The model could not run on this device: ${err.message}.${other}`);
     });
     this.progress(45, `Finding the subject on this device (${describe(backend)})…`);
     const rgba = await this.timed("pixels", () => rgbaOf(source));
