@@ -71,6 +71,12 @@ class WeightsMissing(WeightsError):
     code = "weights_missing"
 
 
+class WebRuntimeMissing(WeightsMissing):
+    """The in-browser runtime's files are not in this server's cache."""
+
+    code = "web_runtime_missing"
+
+
 class OfflineError(WeightsError):
     """Weights are missing and ALPHACUT_OFFLINE forbids fetching them."""
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alphacut import __version__
 from alphacut.errors import AlphacutError
-from alphacut.interfaces.server import docs, removebg, routes
+from alphacut.interfaces.server import docs, removebg, routes, web_routes
 from alphacut.interfaces.server.access import AccessLogMiddleware
 from alphacut.interfaces.server.guard import ApiKeyMiddleware, HostGuardMiddleware
 from alphacut.interfaces.server.metrics import MetricsMiddleware
@@ -34,14 +34,17 @@ mimetypes.add_type("text/javascript", ".js")
 log = logging.getLogger("alphacut.server")
 
 # The page and the API fetch nothing from anywhere else, and the browser is told so.
-CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-       "frame-ancestors 'none'")
+CSP = ("default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+       "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
+    # with COOP, makes the page cross-origin isolated: the in-page model may use threads
+    (b"cross-origin-embedder-policy", b"require-corp"),
+    (b"cross-origin-resource-policy", b"same-origin"),
 ]
 
 
@@ -57,6 +60,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(docs.router)
     app.include_router(removebg.router)
+    app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.cors_origins:
         _add_cors(app, settings.cors_origins)

@@ -97,6 +97,9 @@ def _prepare(settings: ServerSettings) -> bool:
         what = "cannot serve" if name == settings.model else "warning: requests for"
         tail = "" if name == settings.model else " will answer 503 weights_missing"
         print(f"alphacut: {what} model {name}{tail}: {problem}", file=sys.stderr)
+    from alphacut.web.serving import prepare_runtime
+
+    prepare_runtime(progress=DownloadBar())
     return settings.model not in problems
 
 

@@ -8,9 +8,11 @@ import * as imaging from "./imaging.js";
 import { arrange, finishColour, layoutSettings } from "./layout.js";
 import { attachRoi, deviceInput, roiParam } from "./roi.js";
 import { $, announce, changed, store } from "./store.js";
+import { DeviceModel } from "./ondevice/client.js";
 import { attachZoom } from "./zoom.js";
 
 const UPLOAD_TYPE = "image/webp"; // keeps the small copy small; JPEG blocks hurt small models
+const device = new DeviceModel(); // the in-page model, shared by every card
 
 export class Card {
   constructor(file) {
@@ -53,6 +55,18 @@ export class Card {
   }
 
   // ------------------------------------------------------------------ status
+
+  // Run `fn`, adding its milliseconds to this.timings[stage] (shown as data-timings).
+  async timed(stage, fn) {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings = this.timings || {};
+      this.timings[stage] = (this.timings[stage] || 0) + performance.now() - t0;
+      this.el.dataset.timings = JSON.stringify(this.timings);
+    }
+  }
 
   progress(percent, text, kind = "") {
     this.q("progress").value = percent;
@@ -117,19 +131,23 @@ export class Card {
     this.progress(2, "Opening…");
     changed();
     try {
-      const source = await decode(this.file);
-      if (!source && opts.privacy && !this.sendOriginal) {
-        this.needsServer();
+      this.timings = {};
+      const source = await this.timed("decode", () => decode(this.file));
+      const local = opts.mode !== "server" && !this.sendOriginal;
+      if (!source && local) {
+        if (store.deviceOnly) throw new Error("This browser cannot open this file type.");
+        this.needsServer(opts.mode);
         return;
       }
-      this.made = source && opts.privacy && !this.sendOriginal
-        ? await this.onDevice(source, opts)
-        : await this.onServer(source, opts);
+      if (source && local && opts.mode === "device") this.made = await this.inPage(source, opts);
+      else if (source && local) this.made = await this.onDevice(source, opts);
+      else this.made = await this.onServer(source, opts);
       if (source) source.close();
       this.status = "done";
       await this.render();
       if (this.status !== "done") return; // the render failed and said so
       const where = this.made.where === "device" ? "on device" : `on ${this.made.where}`;
+      if (this.made.ms) this.q(".state").dataset.ms = String(Math.round(this.made.ms));
       this.progress(100, `Done · ${where}`, "ok");
       announce(`${this.name}: done ${where}.`);
     } catch (err) {
@@ -155,13 +173,39 @@ export class Card {
   }
 
   // Privacy mode and the browser cannot open the file: ask before sending the original.
-  needsServer() {
+  needsServer(where) {
     this.status = "needs-server";
-    const text = "This browser cannot open this file type, and privacy mode keeps the " +
-      "original here. Send the original to the server for this image?";
+    const text = `This browser cannot open this file type, and ${where === "device"
+      ? "on-device mode" : "mask-only mode"} keeps the original here. Send the original to ` +
+      "the server for this image?";
     this.progress(0, text, "error");
     this.q(".send-original").hidden = false;
     announce(`${this.name}: ${text}`, true);
+  }
+
+  // The model runs in this page (ondevice/worker.js): no request carries the image.
+  async inPage(source, opts) {
+    const W = source.width;
+    const H = source.height;
+    this.q(".dims").textContent = `${W} × ${H}`;
+    const info = modelInfo(opts.model);
+    if (info.copyleft && !consented(info)) throw new Error(`Not downloaded: ${info.name}'s ` +
+      `weights are ${info.license}; choose another model or accept its licence.`);
+    this.progress(4, `Loading model ${opts.model}…`);
+    const backend = await device.load(opts.model, (done, total, cached) => {
+      const text = cached ? `Model ${opts.model} from this browser's cache`
+        : `Downloading model ${opts.model}: ${mb(done)} of ${mb(total)} MB (once)`;
+      this.progress(4 + (total ? 36 * done / total : 0), text);
+    }).catch((err) => {
+      const other = store.deviceOnly ? "" : " Mask only or Server mode still work.";
+      throw new Error(`The model could not run on this device: ${err.message}.${other}`);
+    });
+    this.progress(45, `Finding the subject on this device (${describe(backend)})…`);
+    const rgba = await this.timed("pixels", () => rgbaOf(source));
+    const { alpha, ms, timings } = await device.alpha(rgba, W, H);
+    Object.assign(this.timings, timings);
+    return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device", ms,
+             sent: null };
   }
 
   // A downsized copy to /v1/mask; the matte is brought to full resolution here.
@@ -239,6 +283,7 @@ export class Card {
   }
 
   async renderNow() {
+    const t0 = performance.now();
     const opts = settings();
     const made = this.made;
     const lay = layoutSettings(); // crop, margin, canvas, scale, position, match colour: layout.js
@@ -258,7 +303,10 @@ export class Card {
       pixels = imaging.cutout(rgba, alpha);
     }
     const out = { data: pixels, width: W, height: H };
-    const blob = await encode(canvasOf(out.data, out.width, out.height), opts.format.mime, 0.92);
+    this.timings = { ...(this.timings || {}), composite: performance.now() - t0 };
+    const blob = await this.timed("encode", () => encode(canvasOf(out.data, out.width,
+                                                                  out.height),
+                                                         opts.format.mime, 0.92));
     const label = opts.format.name === "jpeg" ? "JPG" : opts.format.name.toUpperCase();
     this.setResult({ blob, url: URL.createObjectURL(blob), label,
                      name: outputName(this.name, opts.format) });
@@ -274,6 +322,28 @@ export class Card {
     this.setResult(null);
     this.status = "cleared";
   }
+}
+
+function mb(n) {
+  return (n / 1e6).toFixed(1);
+}
+
+function describe(info) {
+  if (!info) return "";
+  return info.backend === "webgpu" ? "WebGPU" : `WebAssembly, ${info.threads} thread` +
+    (info.threads === 1 ? "" : "s");
+}
+
+// Sending AGPL/GPL weights to this browser is distribution: ask once per model and session.
+function consented(info) {
+  const key = `alphacut-consent-${info.name}-${info.license}`;
+  if (sessionStorage.getItem(key) === "yes") return true;
+  const ok = window.confirm(`${info.name}'s weights are licensed ${info.license}. Running it ` +
+    "on this device means this site sends you (distributes) those weights; the licence's " +
+    `terms come with them (see its notice). Download ${info.name} (${mb(info.size_bytes || 0)} ` +
+    "MB)?");
+  if (ok) sessionStorage.setItem(key, "yes");
+  return ok;
 }
 
 function query(params) {
