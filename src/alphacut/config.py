@@ -54,8 +54,17 @@ class RefineOptions:
                                     "model's licence", kind=str, metavar="MODELS")
     tta_flip: bool = opt(False, "also run the mirrored photo and fuse (test-time augmentation; "
                          "helps isnet-general)", flag="--flip")
+    # issue 13 item 3: touch-up strokes (core/refine/strokes.py)
+    strokes: str | bytes | None = opt(
+        None, "touch-up strokes, hard constraints of the matting solve: a stroke picture "
+        "(white keep, black remove, else nothing) or JSON polylines in photo pixels "
+        '{"keep": [[[x,y],...]], "remove": [...], "width": px}', kind=str,
+        metavar="PICTURE|JSON")
 
     def __post_init__(self) -> None:
+        from alphacut.core.refine.strokes import check_strokes
+
+        check_strokes(self.strokes)
         names = self.ensemble
         if isinstance(names, str):
             names = tuple(n.strip() for n in names.split(",") if n.strip())

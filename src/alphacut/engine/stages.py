@@ -105,10 +105,16 @@ def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions) -> tuple[Mask, RGB
     """The refine stage: soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, clean
     foreground ``uint8 (H, W, 3)``): band matting, then edge colours."""
     alpha = soft
-    if refine.matting:
+    strokes = None
+    if refine.strokes is not None:  # strokes force matting near them, even without matting
+        from alphacut.core.refine.strokes import load_strokes
+
+        strokes = load_strokes(refine.strokes, soft.shape)
+    if refine.matting or strokes is not None:
         from alphacut.core.refine.matting import MattingParams, refine_band
 
-        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band))
+        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band),
+                            strokes=strokes, band=refine.matting)
     foreground = rgb
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground
