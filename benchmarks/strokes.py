@@ -32,8 +32,8 @@ PICTURES = ("GT04", "GT13", "GT18")
 
 
 def blob_strokes(alpha: np.ndarray, gt: np.ndarray, count: int) -> dict[str, Any]:
-    """JSON strokes ``{"keep": [...], "remove": [...], "width": px}`` for the ``count`` largest
-    error blobs of ``alpha`` ``float32 (H, W)`` against ``gt`` ``float32 (H, W)`` in [0, 1]."""
+    """JSON strokes ``{"keep": [{"points", "width"}, ...], "remove": [...]}`` for the
+    ``count`` largest error blobs of ``alpha`` against ``gt`` (``float32 (H, W)`` in [0, 1])."""
     import cv2
 
     truth_clear, truth_opaque = gt <= 0.05, gt >= 0.95
@@ -44,13 +44,10 @@ def blob_strokes(alpha: np.ndarray, gt: np.ndarray, count: int) -> dict[str, Any
         for label in range(1, n):
             candidates.append((int(stats[label, cv2.CC_STAT_AREA]), kind, labels == label))
     candidates.sort(key=lambda c: -c[0])
-    out: dict[str, Any] = {"keep": [], "remove": [], "width": 0}
-    widths = []
+    out: dict[str, Any] = {"keep": [], "remove": []}
     for _, kind, blob in candidates[:count]:
         line, width = blob_line(blob)
-        out[kind].append(line)
-        widths.append(width)
-    out["width"] = float(min(widths)) if widths else 8.0
+        out[kind].append({"points": line, "width": width})
     return out
 
 
@@ -72,7 +69,7 @@ def blob_line(blob: np.ndarray) -> tuple[list[list[float]], float]:
         limit = 0.5 * 2.0 * np.sqrt(max(values.max(), 1.0))  # half of a +-1 sd long axis
         while t < limit:
             x, y = x0 + sign * (t + 1) * dx, y0 + sign * (t + 1) * dy
-            xi, yi = int(round(x)), int(round(y))
+            xi, yi = round(x), round(y)
             if not (0 <= yi < blob.shape[0] and 0 <= xi < blob.shape[1]) or \
                     depth[yi, xi] < width / 2:
                 break
@@ -131,8 +128,8 @@ def picture(path: Path, rgb: np.ndarray, before: np.ndarray, after: np.ndarray,
     marked = rgb.copy()
     for kind, colour in (("keep", (0, 220, 0)), ("remove", (230, 0, 0))):
         for line in strokes[kind]:
-            pts = np.round(np.asarray(line)).astype(np.int32).reshape(-1, 1, 2)
-            cv2.polylines(marked, [pts], False, colour, max(2, int(strokes["width"])))
+            pts = np.round(np.asarray(line["points"])).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(marked, [pts], False, colour, max(3, round(line["width"])))
     strip = np.concatenate([marked, *shown], axis=1)
     scale = min(1.0, 1500 / strip.shape[1])
     strip = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -150,7 +147,7 @@ def report(rows: list[dict[str, Any]]) -> str:
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['model']} | {r['photo']} | {r['strokes']} | "
-                     f"{r['sad_before'] / 1000:.2f} | {r['sad_after'] / 1000:.2f} | "
+                     f"{r['sad_before']:.2f} | {r['sad_after']:.2f} | "
                      f"{change(r['sad_before'], r['sad_after'])} |")
     for model in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == model]
@@ -160,8 +157,8 @@ def report(rows: list[dict[str, Any]]) -> str:
                              for r in mine]))
         cpu = (float(np.mean([r["cpu_before"] for r in mine])),
                float(np.mean([r["cpu_after"] for r in mine])))
-        lines.append(f"| **{model} mean** | {len(mine)} photos | | {before / 1000:.2f} | "
-                     f"{after / 1000:.2f} | {change(before, after)} (per-photo mean "
+        lines.append(f"| **{model} mean** | {len(mine)} photos | | {before:.2f} | "
+                     f"{after:.2f} | {change(before, after)} (per-photo mean "
                      f"{per * 100:+.1f}%; refine CPU {cpu[0]:.2f}s -> {cpu[1]:.2f}s) |")
     return "\n".join(lines)
 

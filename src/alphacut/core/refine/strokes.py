@@ -6,6 +6,9 @@ or as JSON polylines in photo pixels::
 
     {"keep": [[[x, y], [x, y], ...], ...], "remove": [[[x, y], ...], ...], "width": 12}
 
+(a polyline may also be ``{"points": [[x, y], ...], "width": px}``, with its own pen width,
+as the page's brush sends them).
+
 As in Levin et al.'s scribbles, a keep pixel is known alpha 1 and a remove pixel known alpha 0,
 and the pixels around each stroke become unknown, so the closed-form solve re-decides the whole
 neighbourhood between the stroke and the real edge from the photo's colours (matting.py): one
@@ -38,12 +41,15 @@ WHITE, BLACK = 200, 55  # a stroke picture's pixel is keep at or above / remove 
 MAX_ASPECT_CHANGE = 0.05  # a stroke picture may be scaled, not stretched by more than this
 
 
+Line = tuple[tuple[tuple[float, float], ...], float]  # (x, y) points in photo px, pen width
+
+
 @dataclass(frozen=True)
 class Polylines:
-    """Parsed JSON strokes: lists of ``(x, y)`` points in photo pixels, and the pen width."""
+    """Parsed JSON strokes: each line its points and pen width; ``width`` the default pen."""
 
-    keep: tuple[tuple[tuple[float, float], ...], ...]
-    remove: tuple[tuple[tuple[float, float], ...], ...]
+    keep: tuple[Line, ...]
+    remove: tuple[Line, ...]
     width: float = DEFAULT_WIDTH
 
 
@@ -64,8 +70,8 @@ class StrokeMap:
 
 
 def is_json(value: str) -> bool:
-    """A ``strokes`` string is JSON when it starts with ``{`` (else it is a picture's path)."""
-    return value.lstrip().startswith("{")
+    """A ``strokes`` string is JSON when it starts with ``{`` or ``[`` (else a picture's path)."""
+    return value.lstrip()[:1] in ("{", "[")
 
 
 def check_strokes(value: Any) -> None:
@@ -97,27 +103,38 @@ def parse_polylines(text: str) -> Polylines:
     extra = sorted(set(data) - {"keep", "remove", "width"})
     if extra:
         raise InvalidOption(f"unknown strokes field(s) {extra}; valid: keep, remove, width")
-    width = data.get("width", DEFAULT_WIDTH)
+    width = _width(data.get("width", DEFAULT_WIDTH))
+    keep, remove = _lines(data, "keep", width), _lines(data, "remove", width)
+    if sum(len(points) for points, _ in (*keep, *remove)) > MAX_POINTS:
+        raise InvalidOption(f"strokes have more than {MAX_POINTS} points")
+    return Polylines(keep, remove, width)
+
+
+def _width(width: Any) -> float:
     if isinstance(width, bool) or not isinstance(width, (int, float)) or not (
             math.isfinite(width) and 1.0 <= width <= MAX_WIDTH):
         raise InvalidOption(f"strokes width must be a number of pixels in 1..{MAX_WIDTH:g}, "
-                            f"not {width!r}")
-    keep, remove = _lines(data, "keep"), _lines(data, "remove")
-    if sum(len(line) for line in (*keep, *remove)) > MAX_POINTS:
-        raise InvalidOption(f"strokes have more than {MAX_POINTS} points")
-    return Polylines(keep, remove, float(width))
+                            f"not {width!r}"[:200])
+    return float(width)
 
 
-def _lines(data: dict[str, Any], key: str) -> tuple[tuple[tuple[float, float], ...], ...]:
+def _lines(data: dict[str, Any], key: str, width: float) -> tuple[Line, ...]:
     lines = data.get(key, [])
     if not isinstance(lines, list):
         raise InvalidOption(f"strokes {key!r} must be a list of polylines [[[x, y], ...], ...]")
     out = []
     for line in lines:
+        pen = width
+        if isinstance(line, dict):
+            if set(line) - {"points", "width"}:
+                raise InvalidOption(f"a strokes {key!r} polyline object has 'points' and "
+                                    "'width' only")
+            pen = _width(line.get("width", width))
+            line = line.get("points")
         if not isinstance(line, list) or not line:
             raise InvalidOption(f"each strokes {key!r} polyline must be a non-empty list of "
                                 "[x, y] points")
-        out.append(tuple(_point(p, key) for p in line))
+        out.append((tuple(_point(p, key) for p in line), pen))
     return tuple(out)
 
 
@@ -145,24 +162,23 @@ def load_strokes(value: Any, shape: tuple[int, int], *, max_pixels: int | None =
 
 
 def rasterise(lines: Polylines, shape: tuple[int, int]) -> StrokeMap:
-    """Polylines drawn with a round pen ``lines.width`` px wide into two ``bool (H, W)`` maps."""
+    """Polylines drawn with round pens (each line's width, px) into two ``bool (H, W)`` maps."""
     import cv2
     import numpy as np
 
     maps = []
-    thickness = max(1, round(lines.width))
     for group in (lines.keep, lines.remove):
         canvas = np.zeros(shape, np.uint8)
-        for line in group:
+        for line, width in group:
             # cv2 draws in fixed point: 4 fractional bits keep sub-pixel photo coordinates
             points = np.round(np.asarray(line, np.float64) * 16.0).astype(np.int32)
             points = np.clip(points, -2**26, 2**26)
             if len(points) == 1:
-                cv2.circle(canvas, tuple(int(v) for v in points[0]), int(lines.width * 8), 1,
+                cv2.circle(canvas, tuple(int(v) for v in points[0]), int(width * 8), 1,
                            -1, cv2.LINE_8, 4)
             else:
-                cv2.polylines(canvas, [points.reshape(-1, 1, 2)], False, 1, thickness,
-                              cv2.LINE_8, 4)
+                cv2.polylines(canvas, [points.reshape(-1, 1, 2)], False, 1,
+                              max(1, round(width)), cv2.LINE_8, 4)
         maps.append(canvas.astype(bool))
     return StrokeMap(maps[0], maps[1])
 
@@ -278,7 +294,7 @@ def cut_zone(image: U8, side: Mask, strokes: StrokeMap, *, iters: int = 3,
                 cv2.GC_INIT_WITH_MASK)
     now = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     changed = (now != was).astype(np.uint8)
-    count, parts = cv2.connectedComponents(changed | strokes.marked.astype(np.uint8), 8)
+    _, parts = cv2.connectedComponents(changed | strokes.marked.astype(np.uint8), 8)
     touched = np.unique(parts[strokes.marked])
     zone = np.isin(parts, touched[touched > 0])
     decided[zone] = now[zone]
