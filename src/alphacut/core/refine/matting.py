@@ -63,7 +63,7 @@ class MattingParams:
     eps: float = 1e-5
     iters: int = 100
     tol: float = 1e-4
-    stroke_reach: float = 0.1
+    stroke_reach: float = 0.15
     stroke_iters: int = 400
 
 

@@ -290,6 +290,7 @@ def cut_zone(image: U8, side: Mask, strokes: StrokeMap, *, iters: int = 3,
     if fg.all() or not fg.any():
         return decided, strokes.marked
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut's k-means start: the same strokes give the same matte
     cv2.grabCut(np.ascontiguousarray(image), labels, None, bgd, fgd, iters,
                 cv2.GC_INIT_WITH_MASK)
     now = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)

@@ -8,21 +8,13 @@ const MAX_QUERY = 12000; // characters of JSON that fit in the request's query s
 const COLOURS = { keep: "rgba(0, 200, 60, 0.55)", remove: "rgba(230, 30, 30, 0.55)" };
 
 let styled = false;
-function addStyle() {
+function addStyle() { // a stylesheet of its own: the page's CSP allows no inline <style>
   if (styled) return;
   styled = true;
-  const style = document.createElement("style");
-  style.textContent = `
-.brush-layer { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: contain;
-  transform: translate(var(--pan-x, 0), var(--pan-y, 0)) scale(var(--zoom, 1));
-  transform-origin: center; pointer-events: none; display: none; z-index: 3;
-  touch-action: none; cursor: crosshair; }
-.brush-on .brush-layer { display: block; pointer-events: auto; }
-.brush-tools { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; padding: 4px 8px; }
-.brush-tools [aria-pressed="true"] { outline: 2px solid currentColor; }
-.card:not([data-status="done"]) .brush-tools button:not(.brush-toggle) { opacity: 0.5; }
-.brush-tools .brush-panel[hidden] { display: none; }`;
-  document.head.append(style);
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = "/static/brush.css";
+  document.head.append(link);
 }
 
 function button(cls, text, label) {
