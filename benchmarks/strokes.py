@@ -1,7 +1,8 @@
 """Touch-up strokes on alphamatting: SAD of the default matte vs the matte with two strokes.
 
     PYTHONPATH=src python benchmarks/strokes.py [--models u2netp,u2net] [--strokes 2]
-                                                [--limit N] [--pictures docs/img] [--json PATH]
+                                                [--limit N] [--only GT13,GT23]
+                                                [--pictures docs/img] [--json PATH]
 
 For every photo of ../shared/evaldata/alphamatting_train_lowres (27 with ground-truth alpha):
 the default (balanced) matte from the model's real soft mask, then ``--strokes`` synthetic
@@ -28,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 EVALDATA = ROOT.parent / "shared" / "evaldata" / "alphamatting_train_lowres"
 WRONG = 0.5  # a pixel is wrong when its alpha is this far from the truth
-PICTURES = ("GT04", "GT13", "GT18")
+PICTURES = ("GT13", "GT18", "GT23")
 
 
 def blob_strokes(alpha: np.ndarray, gt: np.ndarray, count: int) -> dict[str, Any]:
@@ -78,8 +79,8 @@ def blob_line(blob: np.ndarray) -> tuple[list[list[float]], float]:
     return [ends[0], ends[1]], width
 
 
-def run(models: list[str], count: int, limit: int | None, pictures: Path | None
-        ) -> list[dict[str, Any]]:
+def run(models: list[str], count: int, limit: int | None, pictures: Path | None,
+        only: set[str] | None = None) -> list[dict[str, Any]]:
     from alphacut.api import Remover
     from alphacut.config import RefineOptions
     from alphacut.engine.stages import refine_matte
@@ -90,6 +91,8 @@ def run(models: list[str], count: int, limit: int | None, pictures: Path | None
     for model in models:
         remover = Remover(model=model, preset="fast")
         for sample in discover(EVALDATA).samples(limit=limit):
+            if only and sample.name not in only:
+                continue
             rgb = read_rgb(sample.image_path)
             soft = remover.remove(rgb).soft  # the model's mask, resized bilinearly
             gt = sample.gt.astype(np.float32) / 255.0
@@ -175,12 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pictures", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--no-pictures", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--only", default="", help="comma list of photos, e.g. GT13,GT23")
     args = parser.parse_args(argv)
     if not EVALDATA.is_dir():
         print(f"evaluation data not found at {EVALDATA}", file=sys.stderr)
         return 2
     rows = run(args.models.split(","), args.strokes, args.limit,
-               None if args.no_pictures else args.pictures)
+               None if args.no_pictures else args.pictures,
+               {n for n in args.only.split(",") if n} or None)
     print(report(rows))
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1))
