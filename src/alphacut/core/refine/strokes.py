@@ -238,9 +238,9 @@ def geodesic_reach(image: F32, mark: BoolMap, limit: float) -> F32:
     heads, tails, costs = [], [], []
     for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
         a = ids[:sh - dy, max(0, -dx):sw - max(0, dx)]
-        b = ids[dy:, max(0, dx):sw + min(0, dx) or None]
+        b = ids[dy:, max(0, dx):sw + min(0, dx)]
         pa = small[:sh - dy, max(0, -dx):sw - max(0, dx)]
-        pb = small[dy:, max(0, dx):sw + min(0, dx) or None]
+        pb = small[dy:, max(0, dx):sw + min(0, dx)]
         step = float(np.hypot(dy, dx))
         change = np.sqrt(((pa - pb) ** 2).sum(axis=2))
         heads.append(a.ravel())
