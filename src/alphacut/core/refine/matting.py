@@ -15,6 +15,9 @@ conjugate gradient steps started from the soft mask. Large images are solved at 
 resolution and the working-size matte is brought back with edge-aware (guided) upsampling
 against the full-resolution photo, tile by tile: a tile whose guided coefficients are
 constant (sure regions away from the band) is filled, the others are computed (tiles.py).
+
+Touch-up strokes (strokes.py) enter only the trimap (``stroke_trimap``): their pixels become
+known, the region each one reaches is decided again and gets a fresh band around its outline.
 """
 
 from __future__ import annotations
