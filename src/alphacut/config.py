@@ -60,6 +60,12 @@ class RefineOptions:
     roi: str | None = opt(None, "keep only the subject inside this box: x1,y1,x2,y2, each in "
                           "px or percent (remove.bg's roi); the model runs on a crop around it",
                           kind=str, metavar="X1,Y1,X2,Y2")
+    # issue 13 item 3: touch-up strokes (core/refine/strokes.py)
+    strokes: str | bytes | None = opt(
+        None, "touch-up strokes, hard constraints of the matting solve: a stroke picture "
+        "(white keep, black remove, else nothing) or JSON polylines in photo pixels "
+        '{"keep": [[[x,y],...]], "remove": [...], "width": px}', kind=str,
+        metavar="PICTURE|JSON")
 
     def __post_init__(self) -> None:
         if isinstance(self.roi, str) and self.roi.strip().lower() in ("", "none"):
@@ -68,6 +74,9 @@ class RefineOptions:
             from alphacut.core.roi import parse_roi
 
             parse_roi(self.roi)
+        from alphacut.core.refine.strokes import check_strokes
+
+        check_strokes(self.strokes)
         names = self.ensemble
         if isinstance(names, str):
             names = tuple(n.strip() for n in names.split(",") if n.strip())

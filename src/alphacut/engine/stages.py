@@ -23,6 +23,7 @@ from alphacut.core import composite, mask, preprocess
 from alphacut.core.finish import colour, layout
 from alphacut.core.finish import steps as finishing
 from alphacut.core.fusion import fuse_logits
+from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.roi import Box, context_box, keep_inside, paste, resolve
 from alphacut.engine.passes import ModelPass
 from alphacut.types import RGB, Decoded, Mask, Result, Tensor
@@ -122,14 +123,28 @@ def soft_mask(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
     return paste(soft, item.crop, item.roi, item.decoded.rgb.shape[:2])
 
 
-def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions) -> tuple[Mask, RGB]:
+def load_strokes(refine: RefineOptions, shape: tuple[int, int]) -> StrokeMap | None:
+    """The touch-up strokes of ``refine`` rasterised at the photo's ``(H, W)``, or None."""
+    if refine.strokes is None:
+        return None
+    from alphacut.core.refine.strokes import load_strokes as rasterise
+
+    return rasterise(refine.strokes, shape)
+
+
+def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions,
+                 strokes: StrokeMap | None = None) -> tuple[Mask, RGB]:
     """The refine stage: soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, clean
-    foreground ``uint8 (H, W, 3)``): band matting, then edge colours."""
+    foreground ``uint8 (H, W, 3)``): band matting (forced near touch-up ``strokes``, which
+    are at ``rgb``'s size), then edge colours."""
     alpha = soft
-    if refine.matting:
+    if strokes is None and refine.strokes is not None:
+        strokes = load_strokes(refine, soft.shape)
+    if refine.matting or strokes is not None:
         from alphacut.core.refine.matting import MattingParams, refine_band
 
-        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band))
+        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band),
+                            strokes=strokes, band=refine.matting)
     foreground = rgb
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground
@@ -141,9 +156,14 @@ def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions) -> tuple[Mask, RGB
 def refine_in_crop(rgb: RGB, soft: Mask, refine: RefineOptions, crop: Box,
                    roi: Box) -> tuple[Mask, RGB]:
     """``refine_matte`` on the context crop only (the matte is 0 outside ``roi`` anyway), put
-    back into the full frame and kept inside ``roi``: full-size (alpha, foreground)."""
+    back into the full frame and kept inside ``roi``: full-size (alpha, foreground). Strokes
+    are drawn at the photo's size, then cut to the crop."""
+    strokes = load_strokes(refine, soft.shape)
+    if strokes is not None:
+        strokes = type(strokes)(strokes.keep[crop.slices], strokes.remove[crop.slices])
     small_alpha, small_fg = refine_matte(np.ascontiguousarray(rgb[crop.slices]),
-                                         np.ascontiguousarray(soft[crop.slices]), refine)
+                                         np.ascontiguousarray(soft[crop.slices]), refine,
+                                         strokes)
     alpha = np.zeros(soft.shape, dtype=np.float32)
     alpha[crop.slices] = keep_inside(np.array(small_alpha, dtype=np.float32), roi.inside(crop))
     foreground = rgb

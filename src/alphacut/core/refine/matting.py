@@ -15,6 +15,9 @@ conjugate gradient steps started from the soft mask. Large images are solved at 
 resolution and the working-size matte is brought back with edge-aware (guided) upsampling
 against the full-resolution photo, tile by tile: a tile whose guided coefficients are
 constant (sure regions away from the band) is filled, the others are computed (tiles.py).
+
+Touch-up strokes (strokes.py) enter only the trimap (``stroke_trimap``): their pixels become
+known, the region each one reaches is decided again and gets a fresh band around its outline.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import Window, footprint, resize_window, run_tiles, tile_windows
 from alphacut.types import RGB, Alpha, Mask
 
@@ -49,6 +53,8 @@ class MattingParams:
     - ``lam``: pull towards the soft mask inside the band (0 = pure closed-form matting).
     - ``eps``: colour-line regulariser of the matting Laplacian, on [0, 1] colours.
     - ``iters``/``tol``: conjugate-gradient steps and relative residual to stop at.
+    - ``stroke_reach``: touch-up strokes re-open the solve this far around them (same unit as
+      ``reach``); ``stroke_iters``: CG steps when there are strokes (their zones are wide).
     """
 
     lo: float = 0.05
@@ -60,6 +66,8 @@ class MattingParams:
     eps: float = 1e-5
     iters: int = 100
     tol: float = 1e-4
+    stroke_reach: float = 0.15
+    stroke_iters: int = 400
 
 
 def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
@@ -117,13 +125,16 @@ def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
 
 
 def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
-                unsure: Mask | None = None) -> Alpha:
+                unsure: Mask | None = None, strokes: StrokeMap | None = None,
+                band: bool = True) -> Alpha:
     """Matte ``float32 (H, W)`` in [0, 1] for ``rgb`` ``uint8 (H, W, 3)`` from its soft mask.
 
     Sure regions become exactly 0 or 1; the band is solved at most ``params.max_side`` pixels
     on the long side and brought back to full size with guided upsampling. ``unsure``
     (``float32 (H, W)``, default ``soft``) is the map the trimap is cut from, e.g. the plain
-    mean of an ensemble, which stays grey wherever its models disagree.
+    mean of an ensemble, which stays grey wherever its models disagree. ``strokes`` (at
+    ``(H, W)``) are hard keep (1) / remove (0) constraints, with the solve re-opened around
+    them; ``band=False`` solves near the strokes only and keeps ``soft`` everywhere else.
     """
     from alphacut.core.mask import working_size
 
@@ -132,6 +143,9 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     work_h, work_w = working_size(height, width, p.max_side)
     scaled = (work_h, work_w) != (height, width)
     cut = soft if unsure is None else unsure
+    marked = strokes is not None and strokes.any
+    if not band and not marked:
+        return soft
     _preload_scipy()
     if scaled:
         image = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA)
@@ -140,15 +154,82 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
                                                       interpolation=cv2.INTER_AREA)
     else:
         image, prior = rgb, soft
-    width_px = max(1, round(p.band * max(work_h, work_w)))
-    reach = max(width_px + 1, MIN_REACH, round(p.reach * max(work_h, work_w)))
-    unknown, known = band_trimap(cut, lo=p.lo, hi=p.hi, width=width_px, reach=reach,
-                                 value=prior)
+    long_side = max(work_h, work_w)
+    width_px = max(1, round(p.band * long_side))
+    reach = max(width_px + 1, MIN_REACH, round(p.reach * long_side))
+    if band:
+        unknown, known = band_trimap(cut, lo=p.lo, hi=p.hi, width=width_px, reach=reach,
+                                     value=prior)
+    else:
+        unknown, known = np.zeros(prior.shape, np.bool_), prior.astype(np.float32)
+    zone, iters = None, p.iters
+    if strokes is not None and marked:
+        small = scale_strokes(strokes, (work_h, work_w)) if scaled else strokes
+        unknown, known, prior, zone = stroke_trimap(image, (unknown, known), prior, small, p,
+                                                    width=width_px, reach=reach)
+        iters = p.stroke_iters
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
-                        lam=p.lam, eps=p.eps, iters=p.iters, tol=p.tol)
-    if not scaled:
+                        lam=p.lam, eps=p.eps, iters=iters, tol=p.tol)
+    if scaled:
+        alpha = upsample_matte(alpha, rgb)
+    if strokes is None or zone is None:
         return alpha
-    return upsample_matte(alpha, rgb)
+    return pin_strokes(alpha, soft, strokes, zone, band=band)
+
+
+def stroke_trimap(image: RGB, trimap: tuple[BoolMap, Alpha], prior: Mask,
+                  strokes: StrokeMap, p: MattingParams, *, width: int, reach: int
+                  ) -> tuple[BoolMap, Alpha, Mask, BoolMap]:
+    """The trimap ``(unknown, known)`` with touch-up strokes as hard constraints, all
+    ``(h, w)``; ``image`` ``uint8 (h, w, 3)``, ``prior`` the working soft mask.
+
+    Keep pixels become known 1 and remove pixels known 0. Each stroke reaches along
+    colour-aware paths (``geodesic_reach``, at most ``p.stroke_reach`` of the long side); in
+    that zone the subject is decided again by a colour-model graph cut with the strokes as
+    definite labels, and the zone gets a fresh band (``width``, ``reach``) around the new
+    outline, which the solve mattes from the photo's colours: the edge stays soft. The prior
+    (start and weak pull) in the zone is the new decision. Returns (unknown, known, prior,
+    zone ``bool (h, w)`` incl. the strokes).
+    """
+    from alphacut.core.refine.strokes import cut_zone
+
+    unknown, known = trimap
+    decided, zone = cut_zone(image, np.where(unknown, prior, known), strokes,
+                             reach=max(MIN_REACH, p.stroke_reach * max(prior.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    zone = cv2.dilate(zone.astype(np.uint8), kernel).astype(np.bool_)
+    decided = cv2.GaussianBlur(decided, (0, 0), 1.0)
+    new_unknown, new_known = band_trimap(decided, lo=p.lo, hi=p.hi, width=width, reach=reach)
+    unknown = np.where(zone, new_unknown, unknown) & ~strokes.marked
+    known = np.where(zone, new_known, known).astype(np.float32)
+    prior = np.where(zone, decided, prior).astype(np.float32)
+    known[strokes.keep] = 1.0
+    known[strokes.remove] = 0.0
+    return unknown, known, prior, zone
+
+
+def scale_strokes(strokes: StrokeMap, size: tuple[int, int]) -> StrokeMap:
+    """Strokes resized to ``size = (h, w)``: a working pixel is marked when a quarter of it is
+    (thin strokes survive a large downscale; keep wins where both meet)."""
+    h, w = size
+    maps = [cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) >= 0.25
+            for m in (strokes.keep, strokes.remove)]
+    return StrokeMap(maps[0], maps[1] & ~maps[0])
+
+
+def pin_strokes(alpha: Alpha, soft: Mask, strokes: StrokeMap, zone: BoolMap, *, band: bool
+                ) -> Alpha:
+    """Full-size ``alpha`` exactly 1 on keep and 0 on remove pixels; without the band
+    (``band=False``) the soft mask everywhere outside the strokes' zone."""
+    height, width = alpha.shape
+    if not band:
+        if zone.shape != alpha.shape:
+            zone = cv2.resize(zone.astype(np.uint8), (width, height),
+                              interpolation=cv2.INTER_NEAREST).astype(np.bool_)
+        alpha = np.where(zone, alpha, soft).astype(np.float32)
+    alpha[strokes.keep] = 1.0
+    alpha[strokes.remove] = 0.0
+    return alpha
 
 
 def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4) -> Alpha:

@@ -84,6 +84,22 @@ def check_background(options: Mapping[str, Any]) -> None:
                             "multipart file 'bg'")
 
 
+def check_strokes(options: dict[str, Any], picture: bytes | None) -> None:
+    """``strokes`` as a field must be JSON polylines (a path would read the server's files);
+    an uploaded stroke picture (the multipart file ``strokes``) becomes the option."""
+    from alphacut.core.refine.strokes import is_json
+
+    text = options.get("strokes")
+    if text is not None and not is_json(str(text)):
+        raise InvalidOption("strokes must be JSON polylines {\"keep\": [[[x, y], ...]], "
+                            "\"remove\": [...], \"width\": px}; upload a stroke picture as "
+                            "the multipart file 'strokes'")
+    if picture is not None:
+        if text is not None:
+            raise InvalidOption("give either strokes as JSON or a stroke picture, not both")
+        options["strokes"] = picture
+
+
 def limit_pixels(options: dict[str, Any], server_max: int) -> dict[str, Any]:
     """``max_pixels`` never above the server's limit."""
     return {**options, "max_pixels": min(int(options.get("max_pixels", server_max)), server_max)}
@@ -101,6 +117,8 @@ def openapi_body(names: list[str], *, background: bool) -> dict[str, Any]:
     files: dict[str, Any] = {"file": {**binary, "description": "the image"}}
     if background:
         files["bg"] = {**binary, "description": "optional background image"}
+    files["strokes"] = {**binary, "description": "optional stroke picture (white keep, "
+                        "black remove); or send strokes as a JSON form field"}
     form = {"type": "object", "required": ["file"], "properties": {**files, **schemas}}
     return {
         "parameters": [{"name": name, "in": "query", "required": False, "schema": schema}

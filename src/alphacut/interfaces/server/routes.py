@@ -98,6 +98,7 @@ def _options(request: Request, upload: Upload, valid: list[str],
     raw = {**dict(request.query_params), **upload.fields}
     parsed = opts.parse_options(raw, valid)
     opts.check_background(parsed)
+    opts.check_strokes(parsed, upload.strokes)
     return opts.limit_pixels(parsed, state.settings.max_pixels)
 
 

@@ -28,6 +28,7 @@ from alphacut.interfaces.server.limits import UploadBudget
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and option fields around the file
 MAX_FIELD_BYTES = 4096
+MAX_STROKES_BYTES = 1 << 20  # the ``strokes`` field: JSON polylines from the page's brush
 MAX_PARTS = 32
 FILE_FIELDS = ("file", "image")
 # RFC 2046 section 5.1.1: 1 to 70 of these characters, not ending in a space.
@@ -46,11 +47,13 @@ class BodyLimits:
 
 @dataclass
 class Upload:
-    """What a request carried: the image bytes, text fields, and an optional background image."""
+    """What a request carried: the image bytes, text fields, and an optional background image
+    and stroke picture (the multipart files ``bg`` and ``strokes``)."""
 
     image: bytes
     fields: dict[str, str] = field(default_factory=dict)
     background: bytes | None = None
+    strokes: bytes | None = None
 
 
 @dataclass
@@ -187,7 +190,8 @@ class _PartCollector:
     def _data(self, data: bytes, start: int, end: int) -> None:
         part = self.parts[-1]
         part.data += data[start:end]
-        cap = self.max_file_bytes if part.filename is not None else MAX_FIELD_BYTES
+        cap = self.max_file_bytes if part.filename is not None else (
+            MAX_STROKES_BYTES if part.name == "strokes" else MAX_FIELD_BYTES)
         if len(part.data) > cap:
             what = "file" if part.filename is not None else "field"
             raise ImageTooLarge(f"{what} {part.name!r} is over the limit of {cap} bytes")
@@ -196,17 +200,20 @@ class _PartCollector:
 def _upload_from_parts(parts: list[_Part]) -> Upload:
     image: bytes | None = None
     background: bytes | None = None
+    strokes: bytes | None = None
     fields: dict[str, str] = {}
     for part in parts:
         if part.filename is not None and part.name in FILE_FIELDS:
             image = bytes(part.data)
         elif part.filename is not None and part.name == "bg":
             background = bytes(part.data)
+        elif part.filename is not None and part.name == "strokes":
+            strokes = bytes(part.data)
         elif part.filename is not None:
             raise BadRequest(f"unexpected file field {part.name!r}; send the image as 'file' "
-                             "(and a background image as 'bg')")
+                             "(a background image as 'bg', a stroke picture as 'strokes')")
         else:
             fields[part.name] = part.data.decode("utf-8", "replace")
     if image is None:
         raise BadRequest("no image in the form: send it as the file field 'file'")
-    return Upload(image=image, fields=fields, background=background)
+    return Upload(image=image, fields=fields, background=background, strokes=strokes)

@@ -2,6 +2,7 @@
 // and alpha once made, the current render (the file a download gives), and its DOM.
 
 import { postImage, unavailable, userMessage } from "./api.js";
+import { Brush } from "./brush.js";
 import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
@@ -45,6 +46,7 @@ export class Card {
     setPos();
     attachZoom(this.q(".compare"), { in: this.q(".zoom-in"), out: this.q(".zoom-out"),
                                      level: this.q(".zoom-level") });
+    this.brush = new Brush(this); // touch-up strokes (brush.js)
     this.q(".redo").addEventListener("click", () => this.redo());
     attachRoi(this);
     this.q(".send-original").addEventListener("click", () => this.redo({ sendOriginal: true }));
@@ -118,6 +120,7 @@ export class Card {
     this.q(".send-original").hidden = true;
     this.showDownload();
     this.progress(0, "Waiting…");
+    this.brush.refresh();
     changed();
     document.dispatchEvent(new Event("alphacut:queued")); // main.js runs the queue
   }
@@ -145,6 +148,7 @@ export class Card {
       if (source) source.close();
       this.status = "done";
       await this.render();
+      this.brush.refresh();
       if (this.status !== "done") return; // the render failed and said so
       const where = this.made.where === "device" ? "on device" : `on ${this.made.where}`;
       if (this.made.ms) this.q(".state").dataset.ms = String(Math.round(this.made.ms));
@@ -222,7 +226,7 @@ export class Card {
     const copy = await encode(small, UPLOAD_TYPE, 0.92).catch(() => encode(small, "image/png"));
     const body = new Uint8Array(await copy.arrayBuffer());
     const url = `/v1/mask?${query({ model: opts.model, preset: opts.preset, ...opts.advanced,
-                                    ...input.params })}`;
+                                    ...input.params, ...this.brush.params(w / W) })}`;
     const maskBlob = await postImage(url, body, copy.type, (f, t) => this.progress(10 + f * 50, t));
     this.progress(70, "Refining edges on this device…");
     await new Promise((r) => setTimeout(r, 0)); // let the progress paint before the heavy loop
@@ -245,7 +249,8 @@ export class Card {
     if (!source) announce(`${this.name}: this browser cannot open it; sent to the server.`);
     const body = new Uint8Array(await this.file.arrayBuffer());
     const url = `/v1/remove?${query({ model: opts.model, preset: opts.preset, format: "png",
-                                      ...opts.advanced, ...roiParam(this) })}`;
+                                      ...opts.advanced, ...roiParam(this),
+                                      ...this.brush.params() })}`;
     const blob = await postImage(url, body, this.file.type || "application/octet-stream",
                                  (f, t) => this.progress(10 + f * 60, t));
     this.progress(85, "Received the cut-out");
