@@ -70,13 +70,21 @@ def photos(evaldata: Path, work: Path) -> dict[str, Path]:
             for name, src in sources.items()}
 
 
+def model_session(model: str) -> Any:
+    """The ONNX session of ``model``, as the engine loads it."""
+    from alphacut.api import Remover
+
+    remover = Remover(model=model)
+    return remover.pool.get(remover.spec)
+
+
 def soft_mask(session: Any, rgb: np.ndarray) -> np.ndarray:
     """The default preset's soft mask ``float32 (H, W)`` (the model's, resized bilinearly)."""
     from alphacut.core import mask, preprocess
     from alphacut.core.infer import predict
 
     tensor = preprocess.to_tensor(rgb, session.spec)
-    small = predict(session, tensor)
+    small = predict(session, tensor)[0]
     return mask.to_full_resolution(small, rgb, method="bilinear")
 
 
@@ -109,13 +117,12 @@ def refine(modules: dict[str, ModuleType], rgb: np.ndarray, soft: np.ndarray
 
 def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, ModuleType]
           ) -> list[dict[str, Any]]:
-    from alphacut.api import Remover
     from alphacut.eval.datasets import read_rgb
 
     rows = []
     images = {name: read_rgb(path) for name, path in photos(args.evaldata, args.work).items()}
     for model in args.models:
-        session = Remover(model=model).session
+        session = model_session(model)
         for name, rgb in images.items():
             soft = soft_mask(session, rgb)
             infer_wall, infer_cpu = infer_times(session, rgb, args.repeat)
@@ -149,11 +156,10 @@ def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, M
 def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, ModuleType]
             ) -> dict[str, Any]:
     """Old vs new alpha on real photos with u2netp's real soft masks, with metric deltas."""
-    from alphacut.api import Remover
     from alphacut.eval import metrics
     from alphacut.eval.datasets import discover, read_rgb
 
-    session = Remover(model="u2netp").session
+    session = model_session("u2netp")
     sets = {"alphamatting": discover(args.evaldata / "alphamatting_train_lowres").samples(),
             "ecssd": discover(args.evaldata / "ecssd").samples(limit=args.limit)}
     out: dict[str, Any] = {}

@@ -26,6 +26,7 @@ F64 = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.intp]
 
 WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
+PAIRS = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]  # covariance entries, in order
 CHUNKS = 2  # window chunks, one per core
 
 
@@ -34,18 +35,42 @@ def offset_index(dy: int, dx: int) -> int:
     return (dy + 2) * 5 + dx + 2
 
 
-def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
+def window_statistics(image: F32, eps: float) -> F64:
+    """Per pixel, the colour mean and regularised covariance of the 3x3 window centred there:
+    ``float64 (9, h, w)``, planes ``mean r, g, b`` then ``cov rr, rg, rb, gg, gb, bb`` (the
+    diagonal plus ``eps / 9``).
+
+    ``image``: ``float32 (h, w, 3)`` in [0, 1]. Box sums by OpenCV in float64 (``E[ab] -
+    E[a] E[b]`` keeps about 1e-14: far below the ``eps / 9`` regulariser). Values on the
+    border row and column are not meaningful (no window is centred there).
+    """
+    h, w = image.shape[:2]
+    planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float64)
+    stats = np.empty((9, h, w), np.float64)
+
+    def box(src: F64, dst: F64) -> None:
+        cv2.boxFilter(src, cv2.CV_64F, (3, 3), dst=dst, normalize=True,
+                      borderType=cv2.BORDER_REPLICATE)
+
+    for a in range(3):
+        box(planes[a], stats[a])
+    for slot, (a, b) in enumerate(PAIRS, start=3):
+        box(planes[a] * planes[b], stats[slot])
+        stats[slot] -= stats[a] * stats[b]
+        if a == b:
+            stats[slot] += eps / 9.0
+    return stats
+
+
+def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     """Per window: the centred colours ``x`` and ``y = (cov + eps/9 I)^-1 x``.
 
-    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. Returns
-    ``x`` and ``y``, ``float32 (9, 3, M)`` each.
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]; ``stats``:
+    ``float64 (9, M)``, the windows' :func:`window_statistics`. The 3x3 inverse is formed in
+    float64 (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
+    ``y``, ``float32 (9, 3, M)`` each.
     """
-    wide = colours.astype(np.float64)
-    x = wide - wide.mean(axis=0)
-    def cov(a: int, b: int) -> F64:
-        return np.einsum("km,km->m", x[:, a], x[:, b]) / 9.0 + (eps / 9.0 if a == b else 0.0)
-
-    c00, c01, c02, c11, c12, c22 = cov(0, 0), cov(0, 1), cov(0, 2), cov(1, 1), cov(1, 2), cov(2, 2)
+    c00, c01, c02, c11, c12, c22 = stats[3:]
     i00 = c11 * c22 - c12 * c12
     i01 = c02 * c12 - c01 * c22
     i02 = c01 * c12 - c02 * c11
@@ -53,21 +78,27 @@ def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
     i12 = c02 * c01 - c00 * c12
     i22 = c00 * c11 - c01 * c01
     inv_det = 1.0 / np.maximum(c00 * i00 + c01 * i01 + c02 * i02, (eps / 9.0) ** 3)
-    inverse = [[i00, i01, i02], [i01, i11, i12], [i02, i12, i22]]
+    inverse = [(i * inv_det).astype(np.float32) for i in (i00, i01, i02, i11, i12, i22)]
+    rows = [[inverse[0], inverse[1], inverse[2]], [inverse[1], inverse[3], inverse[4]],
+            [inverse[2], inverse[4], inverse[5]]]
+    x = colours - stats[:3].astype(np.float32)
     y = np.empty(x.shape, np.float32)
     for a in range(3):
-        row = inverse[a]
-        y[:, a] = (row[0] * x[:, 0] + row[1] * x[:, 1] + row[2] * x[:, 2]) * inv_det
-    return x.astype(np.float32), y
+        row = rows[a]
+        out = y[:, a]
+        np.multiply(row[0], x[:, 0], out=out)
+        out += row[1] * x[:, 1]
+        out += row[2] * x[:, 2]
+    return x, y
 
 
-def _chunk_rows(planes: F32, base: Ints, width: int, row_ids: npt.NDArray[np.int32],
-                eps: float, rows: int) -> F64:
+def _chunk_rows(planes: F32, stats: F64, base: Ints, width: int,
+                row_ids: npt.NDArray[np.int32], eps: float, rows: int) -> F64:
     """Stencil rows ``float64 (25, rows + 1)`` summed over the windows centred at ``base``
     (flat crop indices); contributions to pixels that are not rows go to the last bin."""
     index = [base + dy * width + dx for dy, dx in WINDOW]
     colours = np.stack([planes[:, idx] for idx in index])  # (9, 3, M)
-    x, y = window_terms(colours, eps)
+    x, y = window_terms(colours, stats[:, base], eps)
     owners = [row_ids[idx] for idx in index]
     targets: list[list[npt.NDArray[np.int32]]] = [[] for _ in range(25)]
     values: list[list[F32]] = [[] for _ in range(25)]
@@ -111,12 +142,13 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     row_ids = np.full(h * w, n, np.int32)
     row_ids[flat_unknown] = np.arange(n, dtype=np.int32)
     planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
+    stats = window_statistics(image, eps).reshape(9, -1)
     base = np.flatnonzero(centres)
     parts = np.array_split(base, CHUNKS) if base.size > 20000 else [base]
     sums: list[F64] = [np.empty(0)] * len(parts)
 
     def work(i: int) -> None:
-        sums[i] = _chunk_rows(planes, parts[i], w, row_ids, eps, n)
+        sums[i] = _chunk_rows(planes, stats, parts[i], w, row_ids, eps, n)
 
     run_tiles(work, range(len(parts)))
     total = sums[0]
