@@ -2,6 +2,7 @@
 
     python benchmarks/refine.py [--models u2netp,u2net] [--repeat 5] [--ref main]
                                 [--quality] [--limit 40] [--json PATH]
+                                [--batch 12 [--skip-speed]]
 
 The reference implementation is read from git (``git show REF:src/alphacut/core/refine/...``)
 and imported from a temporary folder, so both run in one process on the same arrays.
@@ -14,6 +15,10 @@ and imported from a temporary folder, so both run in one process on the same arr
 - ``--quality``: every alphamatting photo and the first ``--limit`` ecssd photos at their own
   size, u2netp's soft mask, old and new alpha, SAD / gradient (alphamatting) and MAE / IoU
   (ecssd) of both, and the largest per-image alpha difference.
+- ``--batch N``: N 1 MP photos through the CLI's batch pipeline (``run_pipeline``, u2netp,
+  the CLI's worker/thread choice), default preset with the refine step confined to the
+  finisher thread (this tree) and with it free to use every core (as before), and ``fast``
+  (no refine: the model's limit), interleaved, wall and CPU seconds per image, medians.
 """
 
 from __future__ import annotations
@@ -191,6 +196,50 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
     return out
 
 
+def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Images/s of the batch pipeline: default preset, refine on one thread (new) or on
+    every core (old), and the fast preset (no refine), interleaved."""
+    import contextlib
+    import functools
+
+    from alphacut.api import Remover
+    from alphacut.core.refine import tiles
+    from alphacut.interfaces import batch as pipeline
+    from alphacut.interfaces.jobs import Job
+
+    sys.path.insert(0, str(HERE))
+    from bench_setup import landscape_photos, make_photo
+
+    sources = landscape_photos(args.evaldata / "ecssd" / "images")[:args.batch]
+    files = [make_photo(src, args.work / f"1mp-{i}.jpg", 1.0) for i, src in enumerate(sources)]
+    workers, threads = pipeline.choose_workers(len(files))
+    out = Path(tempfile.mkdtemp())
+    removers = {preset: Remover(model="u2netp", preset=preset, threads=threads)
+                for preset in ("balanced", "fast")}
+    arms = {"default, refine 1 thread (new)": ("balanced", True),
+            "default, refine all threads (old)": ("balanced", False),
+            "fast (no refine)": ("fast", True)}
+    limited = tiles.limited_threads
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in arms}
+    for _ in range(args.repeat):
+        for name, (preset, confine) in arms.items():
+            tiles.limited_threads = limited if confine else (  # type: ignore[assignment]
+                lambda threads: contextlib.nullcontext())
+            steps = pipeline.engine_steps(removers[preset], lambda job: out / job.source.name)
+            jobs = [Job(source=path, rel=Path(path.name)) for path in files]
+            _, wall, cpu = timed(functools.partial(pipeline.run_pipeline, jobs, steps,
+                                                    workers=workers))
+            times[name].append((wall / len(files), cpu / len(files)))
+    tiles.limited_threads = limited  # type: ignore[assignment]
+    rows = [{"arm": name, "wall_per_image": statistics.median(t[0] for t in runs),
+             "cpu_per_image": statistics.median(t[1] for t in runs)}
+            for name, runs in times.items()]
+    for row in rows:
+        print(f"  batch {row['arm']}: {row['wall_per_image']:.3f} s/img wall, "
+              f"{row['cpu_per_image']:.3f} s/img CPU", file=sys.stderr)
+    return rows
+
+
 def report(rows: list[dict[str, Any]], qual: dict[str, Any] | None) -> str:
     lines = ["| model | photo | refine old wall / CPU s | refine new wall / CPU s | speed-up "
              "wall / CPU | matting new | decontam. new | infer wall | new / infer | "
@@ -224,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", default="main", help="git revision of the reference")
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--batch", type=int, default=0, help="1 MP photos for the batch test")
     parser.add_argument("--limit", type=int, default=40, help="ecssd photos for --quality")
     parser.add_argument("--evaldata", type=Path, default=ROOT.parent / "shared" / "evaldata")
     parser.add_argument("--work", type=Path, default=HERE / "work" / "refine")
@@ -237,9 +287,16 @@ def main(argv: list[str] | None = None) -> int:
         new = {"matting": matting, "foreground": foreground}
         rows = [] if args.skip_speed else speed(args, old, new)
         qual = quality(args, old, new) if args.quality else None
+        batches = batch(args) if args.batch else []
     print(report(rows, qual))
+    fast = next((b["wall_per_image"] for b in batches if b["arm"].startswith("fast")), None)
+    for b in batches:
+        share = f"{fast / b['wall_per_image']:.0%} of fast" if fast else ""
+        print(f"batch | {b['arm']} | {b['wall_per_image']:.3f} s/img wall | "
+              f"{b['cpu_per_image']:.3f} s/img CPU | {share}")
     if args.json:
-        args.json.write_text(json.dumps({"speed": rows, "quality": qual}, indent=1))
+        args.json.write_text(json.dumps({"speed": rows, "quality": qual, "batch": batches},
+                                        indent=1))
     return 0
 
 

@@ -9,13 +9,16 @@ terms are formed in float32; the windows are split between the two cores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphacut.core.refine.tiles import run_tiles
+from alphacut.core.refine.tiles import refine_threads, run_tiles
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -27,7 +30,7 @@ Ints = npt.NDArray[np.intp]
 
 WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
 PAIRS = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]  # covariance entries, in order
-CHUNKS = 2  # window chunks, one per core
+SPLIT_ROWS = 20000  # windows (stencil) or rows (solve) above which the work is split
 
 
 def offset_index(dy: int, dx: int) -> int:
@@ -144,7 +147,7 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
     stats = window_statistics(image, eps).reshape(9, -1)
     base = np.flatnonzero(centres)
-    parts = np.array_split(base, CHUNKS) if base.size > 20000 else [base]
+    parts = np.array_split(base, refine_threads()) if base.size > SPLIT_ROWS else [base]
     sums: list[F64] = [np.empty(0)] * len(parts)
 
     def work(i: int) -> None:
@@ -192,28 +195,58 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     return system, rhs, vals[:, 12].copy()
 
 
-def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float) -> F32:
-    """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x``, in float32 (half
-    the memory traffic of float64; the answer is needed to about 1e-3 only).
+def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
+        ) -> tuple[F32, int]:
+    """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x`` (updated in place),
+    in float32 (half the memory traffic of float64; the answer is needed to about 1e-3 only).
+    Returns ``x`` and the number of steps taken.
 
     Written without BLAS calls: a multithreaded OpenBLAS dot on a busy CPU can take
-    milliseconds instead of microseconds.
+    milliseconds instead of microseconds. The matrix-vector product of a large band is split
+    by rows between :func:`refine_threads` threads (scipy's kernel releases the GIL).
     """
-    r = b - a @ x
-    z = r * inv_diag
-    p = z.copy()
-    rz = float((r * z).sum())
-    stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
-    for _ in range(iters):
-        ap = a @ p
-        step = rz / float((p * ap).sum())
-        x += step * p
-        r -= step * ap
-        if float(np.sqrt((r * r).sum())) < stop:
-            break
+    with ThreadPoolExecutor(1) if _split(a) else nullcontext() as pool:
+        product = _row_split_product(a, pool)
+        r = b - product(x)
         z = r * inv_diag
-        rz_next = float((r * z).sum())
-        p *= rz_next / rz
-        p += z
-        rz = rz_next
-    return x
+        p = z.copy()
+        scratch = np.empty_like(b)
+        rz = float((r * z).sum())
+        stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
+        steps = 0
+        for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
+            ap = product(p)
+            step = rz / float(np.multiply(p, ap, out=scratch).sum())
+            x += np.multiply(p, step, out=scratch)
+            r -= np.multiply(ap, step, out=scratch)
+            if float(np.sqrt(np.multiply(r, r, out=scratch).sum())) < stop:
+                break
+            np.multiply(r, inv_diag, out=z)
+            rz_next = float(np.multiply(r, z, out=scratch).sum())
+            p *= rz_next / rz
+            p += z
+            rz = rz_next
+    return x, steps
+
+
+def _split(a: sp.csr_matrix) -> bool:
+    """Whether ``a``'s products are worth splitting between two threads."""
+    return refine_threads() > 1 and a.shape[0] > SPLIT_ROWS
+
+
+def _row_split_product(a: sp.csr_matrix, pool: ThreadPoolExecutor | None
+                       ) -> Callable[[F32], F32]:
+    """``v -> a @ v``; with a ``pool``, the second half of the rows runs on it meanwhile."""
+    if pool is None:
+        return lambda v: a @ v  # type: ignore[no-any-return]
+    half = a.shape[0] // 2
+    top, bottom = a[:half], a[half:]
+    out = np.empty(a.shape[0], np.float32)
+
+    def product(v: F32) -> F32:
+        later = pool.submit(bottom.__matmul__, v)
+        out[:half] = top @ v
+        out[half:] = later.result()
+        return out
+
+    return product
