@@ -6,15 +6,12 @@ rows the solve uses (the unknown pixels), as a 25-offset stencil. Every window's
 and covariance come from float64 box filters over the band's crop; the covariance is
 inverted in float64 (stable where colours are nearly collinear); the 45 distinct entries of
 each window (the Laplacian is symmetric) are formed in float32, then each row gathers its
-81 window contributions. Both passes, and the solver's products, split between the threads
-the caller allows (tiles.refine_threads).
+81 window contributions. Both passes split between the threads the caller allows
+(tiles.refine_threads).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 import cv2
@@ -33,7 +30,7 @@ Ints = npt.NDArray[np.intp]
 
 WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
 PAIRS = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]  # covariance entries, in order
-SPLIT_ROWS = 20000  # windows (stencil) or rows (solve) above which the work is split
+SPLIT_ROWS = 20000  # windows above which the stencil's work is split between threads
 
 
 def _pair_slots() -> list[list[int]]:
@@ -239,51 +236,25 @@ def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
     Returns ``x`` and the number of steps taken.
 
     Written without BLAS calls: a multithreaded OpenBLAS dot on a busy CPU can take
-    milliseconds instead of microseconds. The matrix-vector product of a large band is split
-    by rows between :func:`refine_threads` threads (scipy's kernel releases the GIL).
+    milliseconds instead of microseconds. Temporaries are allocated once.
     """
-    with ThreadPoolExecutor(1) if _split(a) else nullcontext() as pool:
-        product = _row_split_product(a, pool)
-        r = b - product(x)
-        z = r * inv_diag
-        p = z.copy()
-        scratch = np.empty_like(b)
-        rz = float((r * z).sum())
-        stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
-        steps = 0
-        for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
-            ap = product(p)
-            step = rz / float(np.multiply(p, ap, out=scratch).sum())
-            x += np.multiply(p, step, out=scratch)
-            r -= np.multiply(ap, step, out=scratch)
-            if float(np.sqrt(np.multiply(r, r, out=scratch).sum())) < stop:
-                break
-            np.multiply(r, inv_diag, out=z)
-            rz_next = float(np.multiply(r, z, out=scratch).sum())
-            p *= rz_next / rz
-            p += z
-            rz = rz_next
+    r = b - a @ x
+    z = r * inv_diag
+    p = z.copy()
+    scratch = np.empty_like(b)
+    rz = float((r * z).sum())
+    stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
+    steps = 0
+    for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
+        ap = a @ p
+        step = rz / float(np.multiply(p, ap, out=scratch).sum())
+        x += np.multiply(p, step, out=scratch)
+        r -= np.multiply(ap, step, out=scratch)
+        if float(np.sqrt(np.multiply(r, r, out=scratch).sum())) < stop:
+            break
+        np.multiply(r, inv_diag, out=z)
+        rz_next = float(np.multiply(r, z, out=scratch).sum())
+        p *= rz_next / rz
+        p += z
+        rz = rz_next
     return x, steps
-
-
-def _split(a: sp.csr_matrix) -> bool:
-    """Whether ``a``'s products are worth splitting between two threads."""
-    return refine_threads() > 1 and a.shape[0] > SPLIT_ROWS
-
-
-def _row_split_product(a: sp.csr_matrix, pool: ThreadPoolExecutor | None
-                       ) -> Callable[[F32], F32]:
-    """``v -> a @ v``; with a ``pool``, the second half of the rows runs on it meanwhile."""
-    if pool is None:
-        return lambda v: a @ v  # type: ignore[no-any-return]
-    half = a.shape[0] // 2
-    top, bottom = a[:half], a[half:]
-    out = np.empty(a.shape[0], np.float32)
-
-    def product(v: F32) -> F32:
-        later = pool.submit(bottom.__matmul__, v)
-        out[:half] = top @ v
-        out[half:] = later.result()
-        return out
-
-    return product
