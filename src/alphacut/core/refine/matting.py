@@ -48,7 +48,9 @@ class MattingParams:
     - ``max_side``: the solve runs with the image's long side at most this many pixels.
     - ``lam``: pull towards the soft mask inside the band (0 = pure closed-form matting).
     - ``eps``: colour-line regulariser of the matting Laplacian, on [0, 1] colours.
-    - ``iters``/``tol``: conjugate-gradient steps and relative residual to stop at.
+    - ``iters``/``tol``: conjugate-gradient steps and relative residual to stop at (1e-3:
+      about 47 steps where 1e-4 took 85; SAD/gradient +0.03/+0.07%, MAE/IoU within 3e-4 on
+      alphamatting + 40 ecssd photos, u2netp).
     """
 
     lo: float = 0.05
@@ -59,7 +61,7 @@ class MattingParams:
     lam: float = 1e-2
     eps: float = 1e-5
     iters: int = 100
-    tol: float = 1e-4
+    tol: float = 1e-3
 
 
 def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
