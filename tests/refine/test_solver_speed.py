@@ -81,20 +81,3 @@ def test_refine_band_is_the_same_on_one_thread_and_from_a_warm_start(
     wrong_size = matting.refine_band(rgb, soft, initial=np.zeros((7, 7), np.float32))
     np.testing.assert_array_equal(wrong_size, reference)
 
-
-def test_a_batch_refines_on_its_finisher_thread_alone(tmp_path: Path) -> None:
-    from alphacut.interfaces.batch import Steps, run_pipeline
-    from alphacut.interfaces.jobs import Job, Outcome
-
-    seen: list[int] = []
-
-    def finish(job: Job, state: object, inferred: object) -> Outcome:
-        seen.append(tiles.refine_threads())
-        return Outcome(job)
-
-    steps = Steps(load=lambda job: job, infer=lambda state: state, finish=finish)
-    jobs = [Job(source=tmp_path / f"{i}.png", rel=Path(f"{i}.png")) for i in range(3)]
-    run_pipeline(jobs, steps, workers=2)
-    assert seen == [1, 1, 1]
-    run_pipeline(jobs[:1], steps, workers=2)  # one image: nothing overlaps, every core
-    assert seen[-1] == tiles.THREADS > 1

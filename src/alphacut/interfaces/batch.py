@@ -234,20 +234,10 @@ def _start(job: Job, steps: Steps, pools: tuple[ThreadPoolExecutor, ...]) -> Fut
         then(model.submit(_guard, job, steps.infer, state), lambda y: after_infer(state, y))
 
     def after_infer(state: Any, inferred: Any) -> None:
-        then(finisher.submit(_finish_beside_model, job, steps, state, inferred), settle)
+        then(finisher.submit(_guard, job, steps.finish, job, state, inferred), settle)
 
     then(loader.submit(_guard, job, steps.load, job), after_load)
     return final
-
-
-def _finish_beside_model(job: Job, steps: Steps, state: Any, inferred: Any) -> Outcome:
-    """``steps.finish`` on a finisher thread, its refine step on that one thread: the model
-    keeps every core busy meanwhile, and more threads would only take turns with it."""
-    from alphacut.core.refine.tiles import limited_threads
-
-    with limited_threads(1):
-        result: Outcome = _guard(job, steps.finish, job, state, inferred)
-    return result
 
 
 def choose_workers(count: int, *, jobs: int | None = None, threads: int | None = None
