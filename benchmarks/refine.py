@@ -2,6 +2,7 @@
 
     python benchmarks/refine.py [--models u2netp,u2net] [--repeat 5] [--ref main]
                                 [--quality] [--limit 40] [--json PATH]
+                                [--batch 12 [--skip-speed]]
 
 The reference implementation is read from git (``git show REF:src/alphacut/core/refine/...``)
 and imported from a temporary folder, so both run in one process on the same arrays.
@@ -14,6 +15,10 @@ and imported from a temporary folder, so both run in one process on the same arr
 - ``--quality``: every alphamatting photo and the first ``--limit`` ecssd photos at their own
   size, u2netp's soft mask, old and new alpha, SAD / gradient (alphamatting) and MAE / IoU
   (ecssd) of both, and the largest per-image alpha difference.
+- ``--batch N``: N 1 MP photos through the CLI's batch pipeline (``run_pipeline``, u2netp,
+  the CLI's worker/thread choice): the default preset as shipped (refine free to use every
+  core), the same with refine confined to the finisher thread (``tiles.limited_threads``),
+  and ``fast`` (no refine: the model's limit), interleaved; wall and CPU s per image.
 """
 
 from __future__ import annotations
@@ -70,13 +75,21 @@ def photos(evaldata: Path, work: Path) -> dict[str, Path]:
             for name, src in sources.items()}
 
 
+def model_session(model: str) -> Any:
+    """The ONNX session of ``model``, as the engine loads it."""
+    from alphacut.api import Remover
+
+    remover = Remover(model=model)
+    return remover.pool.get(remover.spec)
+
+
 def soft_mask(session: Any, rgb: np.ndarray) -> np.ndarray:
     """The default preset's soft mask ``float32 (H, W)`` (the model's, resized bilinearly)."""
     from alphacut.core import mask, preprocess
     from alphacut.core.infer import predict
 
     tensor = preprocess.to_tensor(rgb, session.spec)
-    small = predict(session, tensor)
+    small = predict(session, tensor)[0]
     return mask.to_full_resolution(small, rgb, method="bilinear")
 
 
@@ -109,13 +122,12 @@ def refine(modules: dict[str, ModuleType], rgb: np.ndarray, soft: np.ndarray
 
 def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, ModuleType]
           ) -> list[dict[str, Any]]:
-    from alphacut.api import Remover
     from alphacut.eval.datasets import read_rgb
 
     rows = []
     images = {name: read_rgb(path) for name, path in photos(args.evaldata, args.work).items()}
     for model in args.models:
-        session = Remover(model=model).session
+        session = model_session(model)
         for name, rgb in images.items():
             soft = soft_mask(session, rgb)
             infer_wall, infer_cpu = infer_times(session, rgb, args.repeat)
@@ -149,11 +161,10 @@ def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, M
 def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, ModuleType]
             ) -> dict[str, Any]:
     """Old vs new alpha on real photos with u2netp's real soft masks, with metric deltas."""
-    from alphacut.api import Remover
     from alphacut.eval import metrics
     from alphacut.eval.datasets import discover, read_rgb
 
-    session = Remover(model="u2netp").session
+    session = model_session("u2netp")
     sets = {"alphamatting": discover(args.evaldata / "alphamatting_train_lowres").samples(),
             "ecssd": discover(args.evaldata / "ecssd").samples(limit=args.limit)}
     out: dict[str, Any] = {}
@@ -183,6 +194,58 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
                          **{k: float(np.mean(v)) for k, v in scores.items()}}
         print(f"  quality {set_name}: {out[set_name]}", file=sys.stderr)
     return out
+
+
+def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Images/s of the batch pipeline: default preset with the refine step on every core (as
+    the CLI runs it) or confined to the finisher thread, and the fast preset (no refine),
+    interleaved."""
+    import functools
+
+    from alphacut.api import Remover
+    from alphacut.interfaces import batch as pipeline
+    from alphacut.interfaces.jobs import Job
+
+    sys.path.insert(0, str(HERE))
+    from bench_setup import landscape_photos, make_photo
+
+    sources = landscape_photos(args.evaldata / "ecssd" / "images")[:args.batch]
+    files = [make_photo(src, args.work / f"1mp-{i}.jpg", 1.0) for i, src in enumerate(sources)]
+    workers, threads = pipeline.choose_workers(len(files))
+    out = Path(tempfile.mkdtemp())
+    removers = {preset: Remover(model="u2netp", preset=preset, threads=threads)
+                for preset in ("balanced", "fast")}
+    arms = {"default, refine on the finisher thread only": ("balanced", True),
+            "default, refine on every core (as shipped)": ("balanced", False),
+            "fast (no refine)": ("fast", False)}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in arms}
+    for _ in range(args.repeat):
+        for name, (preset, confine) in arms.items():
+            steps = pipeline.engine_steps(removers[preset], lambda job: out / job.source.name)
+            if confine:
+                steps = pipeline.Steps(steps.load, steps.infer, _on_one_thread(steps.finish))
+            jobs = [Job(source=path, rel=Path(path.name)) for path in files]
+            _, wall, cpu = timed(functools.partial(pipeline.run_pipeline, jobs, steps,
+                                                    workers=workers))
+            times[name].append((wall / len(files), cpu / len(files)))
+    rows = [{"arm": name, "wall_per_image": statistics.median(t[0] for t in runs),
+             "cpu_per_image": statistics.median(t[1] for t in runs)}
+            for name, runs in times.items()]
+    for row in rows:
+        print(f"  batch {row['arm']}: {row['wall_per_image']:.3f} s/img wall, "
+              f"{row['cpu_per_image']:.3f} s/img CPU", file=sys.stderr)
+    return rows
+
+
+def _on_one_thread(finish: Callable[..., Any]) -> Callable[..., Any]:
+    """``finish`` with the refine step held to its own thread (tiles.limited_threads)."""
+    from alphacut.core.refine.tiles import limited_threads
+
+    def confined(*args: Any) -> Any:
+        with limited_threads(1):
+            return finish(*args)
+
+    return confined
 
 
 def report(rows: list[dict[str, Any]], qual: dict[str, Any] | None) -> str:
@@ -218,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", default="main", help="git revision of the reference")
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--batch", type=int, default=0, help="1 MP photos for the batch test")
     parser.add_argument("--limit", type=int, default=40, help="ecssd photos for --quality")
     parser.add_argument("--evaldata", type=Path, default=ROOT.parent / "shared" / "evaldata")
     parser.add_argument("--work", type=Path, default=HERE / "work" / "refine")
@@ -231,9 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         new = {"matting": matting, "foreground": foreground}
         rows = [] if args.skip_speed else speed(args, old, new)
         qual = quality(args, old, new) if args.quality else None
+        batches = batch(args) if args.batch else []
     print(report(rows, qual))
+    fast = next((b["wall_per_image"] for b in batches if b["arm"].startswith("fast")), None)
+    for b in batches:
+        share = f"{fast / b['wall_per_image']:.0%} of fast" if fast else ""
+        print(f"batch | {b['arm']} | {b['wall_per_image']:.3f} s/img wall | "
+              f"{b['cpu_per_image']:.3f} s/img CPU | {share}")
     if args.json:
-        args.json.write_text(json.dumps({"speed": rows, "quality": qual}, indent=1))
+        args.json.write_text(json.dumps({"speed": rows, "quality": qual, "batch": batches},
+                                        indent=1))
     return 0
 
 

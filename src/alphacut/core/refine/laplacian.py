@@ -2,9 +2,12 @@
 
 Levin et al.'s matting Laplacian ("A Closed-Form Solution to Natural Image Matting", PAMI
 2008) of 3x3 colour windows, built for the windows that touch the band and kept only for the
-rows the solve uses (the unknown pixels), as a 25-offset stencil: per window, the colour
-covariance is inverted in float64 (stable where colours are nearly collinear) and the 45 pair
-terms are formed in float32; the windows are split between the two cores.
+rows the solve uses (the unknown pixels), as a 25-offset stencil. Every window's colour mean
+and covariance come from float64 box filters over the band's crop; the covariance is
+inverted in float64 (stable where colours are nearly collinear); the 45 distinct entries of
+each window (the Laplacian is symmetric) are formed in float32, then each row gathers its
+81 window contributions. Both passes split between the threads the caller allows
+(tiles.refine_threads).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphacut.core.refine.tiles import run_tiles
+from alphacut.core.refine.tiles import refine_threads, run_tiles
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -26,7 +29,23 @@ F64 = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.intp]
 
 WINDOW = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # 3x3 window offsets
-CHUNKS = 2  # window chunks, one per core
+PAIRS = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]  # covariance entries, in order
+SPLIT_ROWS = 20000  # windows above which the stencil's work is split between threads
+
+
+def _pair_slots() -> list[list[int]]:
+    """``[i][j]``: the row of :func:`pair_terms`' output holding window entry ``(i, j)``
+    (symmetric; rows run over ``i <= j`` in raster order)."""
+    slots = [[0] * 9 for _ in range(9)]
+    slot = 0
+    for i in range(9):
+        for j in range(i, 9):
+            slots[i][j] = slots[j][i] = slot
+            slot += 1
+    return slots
+
+
+PAIR_SLOT = _pair_slots()
 
 
 def offset_index(dy: int, dx: int) -> int:
@@ -34,18 +53,42 @@ def offset_index(dy: int, dx: int) -> int:
     return (dy + 2) * 5 + dx + 2
 
 
-def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
+def window_statistics(image: F32, eps: float) -> F64:
+    """Per pixel, the colour mean and regularised covariance of the 3x3 window centred there:
+    ``float64 (9, h, w)``, planes ``mean r, g, b`` then ``cov rr, rg, rb, gg, gb, bb`` (the
+    diagonal plus ``eps / 9``).
+
+    ``image``: ``float32 (h, w, 3)`` in [0, 1]. Box sums by OpenCV in float64 (``E[ab] -
+    E[a] E[b]`` keeps about 1e-14: far below the ``eps / 9`` regulariser). Values on the
+    border row and column are not meaningful (no window is centred there).
+    """
+    h, w = image.shape[:2]
+    planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float64)
+    stats = np.empty((9, h, w), np.float64)
+
+    def box(src: F64, dst: F64) -> None:
+        cv2.boxFilter(src, cv2.CV_64F, (3, 3), dst=dst, normalize=True,
+                      borderType=cv2.BORDER_REPLICATE)
+
+    for a in range(3):
+        box(planes[a], stats[a])
+    for slot, (a, b) in enumerate(PAIRS, start=3):
+        box(planes[a] * planes[b], stats[slot])
+        stats[slot] -= stats[a] * stats[b]
+        if a == b:
+            stats[slot] += eps / 9.0
+    return stats
+
+
+def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     """Per window: the centred colours ``x`` and ``y = (cov + eps/9 I)^-1 x``.
 
-    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. Returns
-    ``x`` and ``y``, ``float32 (9, 3, M)`` each.
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]; ``stats``:
+    ``float64 (9, M)``, the windows' :func:`window_statistics`. The 3x3 inverse is formed in
+    float64 (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
+    ``y``, ``float32 (9, 3, M)`` each.
     """
-    wide = colours.astype(np.float64)
-    x = wide - wide.mean(axis=0)
-    def cov(a: int, b: int) -> F64:
-        return np.einsum("km,km->m", x[:, a], x[:, b]) / 9.0 + (eps / 9.0 if a == b else 0.0)
-
-    c00, c01, c02, c11, c12, c22 = cov(0, 0), cov(0, 1), cov(0, 2), cov(1, 1), cov(1, 2), cov(2, 2)
+    c00, c01, c02, c11, c12, c22 = stats[3:]
     i00 = c11 * c22 - c12 * c12
     i01 = c02 * c12 - c01 * c22
     i02 = c01 * c12 - c02 * c11
@@ -53,44 +96,55 @@ def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
     i12 = c02 * c01 - c00 * c12
     i22 = c00 * c11 - c01 * c01
     inv_det = 1.0 / np.maximum(c00 * i00 + c01 * i01 + c02 * i02, (eps / 9.0) ** 3)
-    inverse = [[i00, i01, i02], [i01, i11, i12], [i02, i12, i22]]
+    inverse = [(i * inv_det).astype(np.float32) for i in (i00, i01, i02, i11, i12, i22)]
+    rows = [[inverse[0], inverse[1], inverse[2]], [inverse[1], inverse[3], inverse[4]],
+            [inverse[2], inverse[4], inverse[5]]]
+    mean_hi = stats[:3].astype(np.float32)  # the mean as two float32 parts: the centred
+    mean_lo = (stats[:3] - mean_hi).astype(np.float32)  # colours as exact as float64's
+    x = colours - mean_hi
+    x -= mean_lo
     y = np.empty(x.shape, np.float32)
     for a in range(3):
-        row = inverse[a]
-        y[:, a] = (row[0] * x[:, 0] + row[1] * x[:, 1] + row[2] * x[:, 2]) * inv_det
-    return x.astype(np.float32), y
+        row = rows[a]
+        out = y[:, a]
+        np.multiply(row[0], x[:, 0], out=out)
+        out += row[1] * x[:, 1]
+        out += row[2] * x[:, 2]
+    return x, y
 
 
-def _chunk_rows(planes: F32, base: Ints, width: int, row_ids: npt.NDArray[np.int32],
-                eps: float, rows: int) -> F64:
-    """Stencil rows ``float64 (25, rows + 1)`` summed over the windows centred at ``base``
-    (flat crop indices); contributions to pixels that are not rows go to the last bin."""
+def pair_terms(planes: F32, stats: F64, base: Ints, width: int, eps: float, out: F32) -> None:
+    """The 45 distinct window entries ``L_w[i, j]`` (``i <= j``, rows as
+    :data:`PAIR_SLOT`) of the windows centred at ``base`` (flat crop indices), written into
+    ``out`` ``float32 (45, base.size)``: ``delta_ij - (1 + y_i . x_j) / 9``."""
     index = [base + dy * width + dx for dy, dx in WINDOW]
     colours = np.stack([planes[:, idx] for idx in index])  # (9, 3, M)
-    x, y = window_terms(colours, eps)
-    owners = [row_ids[idx] for idx in index]
-    targets: list[list[npt.NDArray[np.int32]]] = [[] for _ in range(25)]
-    values: list[list[F32]] = [[] for _ in range(25)]
-    for i, (dyi, dxi) in enumerate(WINDOW):
-        g = y[i, 0] * x[i:, 0]
+    x, y = window_terms(colours, stats[:, base], eps)
+    first = 0
+    for i in range(9):
+        g = out[first:first + 9 - i]
+        np.multiply(y[i, 0], x[i:, 0], out=g)
         g += y[i, 1] * x[i:, 1]
         g += y[i, 2] * x[i:, 2]
         g += 1.0
-        g *= np.float32(-1.0 / 9.0)  # (delta_ij - 1 - y_i . x_j) / 9, delta added below
+        g *= np.float32(-1.0 / 9.0)
         g[0] += 1.0
-        for j in range(i, 9):
-            dyj, dxj = WINDOW[j]
-            k = offset_index(dyj - dyi, dxj - dxi)
-            targets[k].append(owners[i])
-            values[k].append(g[j - i])
-            if j != i:
-                targets[24 - k].append(owners[j])
-                values[24 - k].append(g[j - i])
-    out = np.zeros((25, rows + 1), np.float64)
-    for k in range(25):
-        if targets[k]:
-            out[k] = np.bincount(np.concatenate(targets[k]), np.concatenate(values[k]),
-                                 minlength=rows + 1)
+        first += 9 - i
+
+
+def _gather_rows(terms: F32, window_ids: npt.NDArray[np.int32], pixels: Ints, width: int
+                 ) -> F32:
+    """Stencil rows ``float32 (25, len(pixels))`` of the row pixels ``pixels`` (flat crop
+    indices): each entry sums the window entries of the windows holding both pixels, read
+    from ``terms`` ``float32 (45, M + 1)`` through ``window_ids`` (flat index of the crop
+    padded by one pixel -> window column, ``M`` (zeros) where no window is centred);
+    ``pixels`` and ``width`` are in that padded frame."""
+    out = np.zeros((25, pixels.size), np.float32)
+    for i, (dyi, dxi) in enumerate(WINDOW):
+        holder = window_ids[pixels - (dyi * width + dxi)]  # the window where p sits at i
+        for j, (dyj, dxj) in enumerate(WINDOW):
+            row = terms[PAIR_SLOT[i][j]]
+            out[offset_index(dyj - dyi, dxj - dxi)] += row[holder]
     return out
 
 
@@ -100,29 +154,44 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     ``d = (k // 5 - 2, k % 5 - 2)``.
 
     ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``unknown``: ``bool (h, w)``. Every window
-    touching an unknown pixel counts, except those centred on the border row/column.
+    touching an unknown pixel counts, except those centred on the border row/column. The
+    45 distinct entries of each window are formed once (the matrix is symmetric), then
+    every row gathers its 81 window contributions; both passes split between the threads.
     """
     h, w = unknown.shape
     centres = cv2.dilate(unknown.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     centres[0, :] = centres[-1, :] = False
     centres[:, 0] = centres[:, -1] = False
-    flat_unknown = np.flatnonzero(unknown)
-    n = flat_unknown.size
-    row_ids = np.full(h * w, n, np.int32)
-    row_ids[flat_unknown] = np.arange(n, dtype=np.int32)
-    planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
     base = np.flatnonzero(centres)
-    parts = np.array_split(base, CHUNKS) if base.size > 20000 else [base]
-    sums: list[F64] = [np.empty(0)] * len(parts)
+    m = base.size
+    window_ids = np.full((h + 2, w + 2), m, np.int32)  # padded: a row pixel's windows
+    window_ids[1:-1, 1:-1].flat[base] = np.arange(m, dtype=np.int32)  # are all in it
+    planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
+    stats = window_statistics(image, eps).reshape(9, -1)
+    terms = np.empty((45, m + 1), np.float32)
+    terms[:, m] = 0.0
+    threads = refine_threads() if m > SPLIT_ROWS else 1
+    spans = np.array_split(np.arange(m + 1), threads)
 
-    def work(i: int) -> None:
-        sums[i] = _chunk_rows(planes, parts[i], w, row_ids, eps, n)
+    def windows(span: Ints) -> None:
+        stop = min(int(span[-1]) + 1, m)
+        block = np.empty((45, stop - int(span[0])), np.float32)
+        pair_terms(planes, stats, base[int(span[0]):stop], w, eps, block)
+        terms[:, int(span[0]):stop] = block
 
-    run_tiles(work, range(len(parts)))
-    total = sums[0]
-    for extra in sums[1:]:
-        total += extra
-    return total[:, :n].astype(np.float32)
+    run_tiles(windows, spans, threads)
+    pixels = np.flatnonzero(np.pad(unknown, 1))
+    window_ids = window_ids.ravel()
+    stencil = np.empty((25, pixels.size), np.float32)
+    row_spans = np.array_split(np.arange(pixels.size), threads)
+
+    def rows(span: Ints) -> None:
+        if span.size:
+            part = slice(int(span[0]), int(span[-1]) + 1)
+            stencil[:, part] = _gather_rows(terms, window_ids, pixels[part], w + 2)
+
+    run_tiles(rows, row_spans, threads)
+    return stencil
 
 
 def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: float
@@ -160,28 +229,32 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     return system, rhs, vals[:, 12].copy()
 
 
-def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float) -> F32:
-    """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x``, in float32 (half
-    the memory traffic of float64; the answer is needed to about 1e-3 only).
+def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
+        ) -> tuple[F32, int]:
+    """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x`` (updated in place),
+    in float32 (half the memory traffic of float64; the answer is needed to about 1e-3 only).
+    Returns ``x`` and the number of steps taken.
 
     Written without BLAS calls: a multithreaded OpenBLAS dot on a busy CPU can take
-    milliseconds instead of microseconds.
+    milliseconds instead of microseconds. Temporaries are allocated once.
     """
     r = b - a @ x
     z = r * inv_diag
     p = z.copy()
+    scratch = np.empty_like(b)
     rz = float((r * z).sum())
     stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
-    for _ in range(iters):
+    steps = 0
+    for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
         ap = a @ p
-        step = rz / float((p * ap).sum())
-        x += step * p
-        r -= step * ap
-        if float(np.sqrt((r * r).sum())) < stop:
+        step = rz / float(np.multiply(p, ap, out=scratch).sum())
+        x += np.multiply(p, step, out=scratch)
+        r -= np.multiply(ap, step, out=scratch)
+        if float(np.sqrt(np.multiply(r, r, out=scratch).sum())) < stop:
             break
-        z = r * inv_diag
-        rz_next = float((r * z).sum())
+        np.multiply(r, inv_diag, out=z)
+        rz_next = float(np.multiply(r, z, out=scratch).sum())
         p *= rz_next / rz
         p += z
         rz = rz_next
-    return x
+    return x, steps

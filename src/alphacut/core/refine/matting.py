@@ -52,7 +52,9 @@ class MattingParams:
     - ``max_side``: the solve runs with the image's long side at most this many pixels.
     - ``lam``: pull towards the soft mask inside the band (0 = pure closed-form matting).
     - ``eps``: colour-line regulariser of the matting Laplacian, on [0, 1] colours.
-    - ``iters``/``tol``: conjugate-gradient steps and relative residual to stop at.
+    - ``iters``/``tol``: conjugate-gradient steps and relative residual to stop at (1e-3:
+      about 47 steps where 1e-4 took 85; SAD/gradient +0.03/+0.07%, MAE/IoU within 3e-4 on
+      alphamatting + 40 ecssd photos, u2netp).
     - ``stroke_reach``: touch-up strokes re-open the solve this far around them (same unit as
       ``reach``); ``stroke_iters``: CG steps when there are strokes (their zones are wide).
     """
@@ -65,7 +67,7 @@ class MattingParams:
     lam: float = 1e-2
     eps: float = 1e-5
     iters: int = 100
-    tol: float = 1e-4
+    tol: float = 1e-3
     stroke_reach: float = 0.15
     stroke_iters: int = 400
 
@@ -99,12 +101,13 @@ def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
 
 
 def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
-                lam: float = 1e-3, eps: float = 1e-5, iters: int = 100, tol: float = 1e-4
-                ) -> Alpha:
+                lam: float = 1e-3, eps: float = 1e-5, iters: int = 100, tol: float = 1e-4,
+                initial: Alpha | None = None) -> Alpha:
     """Alpha ``float32 (h, w)`` in [0, 1]: ``known`` outside ``unknown``, matted inside it.
 
     ``image``: ``float32 (h, w, 3)`` in [0, 1]; ``unknown``: ``bool (h, w)``; ``known`` and
-    ``prior``: ``float32 (h, w)`` in [0, 1] (the prior is the start and the weak data term).
+    ``prior``: ``float32 (h, w)`` in [0, 1] (the prior is the weak data term, and the
+    solver's start unless ``initial``, a ``float32 (h, w)`` guess, is given).
     """
     from alphacut.core.refine.laplacian import band_stencil, band_system, pcg
 
@@ -118,15 +121,15 @@ def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
     band = unknown[crop]
     stencil = band_stencil(np.ascontiguousarray(image[crop]), band, eps)
     system, rhs, diagonal = band_system(stencil, band, alpha[crop], prior[crop], lam)
-    start = prior[crop][band].astype(np.float32)
-    solution = pcg(system, rhs, start, 1.0 / diagonal, iters, tol)
+    start = (prior if initial is None else initial)[crop][band].astype(np.float32)
+    solution, _ = pcg(system, rhs, start, 1.0 / diagonal, iters, tol)
     alpha[crop][band] = np.clip(solution, 0.0, 1.0)
     return alpha
 
 
 def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
                 unsure: Mask | None = None, strokes: StrokeMap | None = None,
-                band: bool = True) -> Alpha:
+                band: bool = True, initial: Alpha | None = None) -> Alpha:
     """Matte ``float32 (H, W)`` in [0, 1] for ``rgb`` ``uint8 (H, W, 3)`` from its soft mask.
 
     Sure regions become exactly 0 or 1; the band is solved at most ``params.max_side`` pixels
@@ -135,6 +138,9 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     mean of an ensemble, which stays grey wherever its models disagree. ``strokes`` (at
     ``(H, W)``) are hard keep (1) / remove (0) constraints, with the solve re-opened around
     them; ``band=False`` solves near the strokes only and keeps ``soft`` everywhere else.
+    ``initial`` (``float32 (H, W)`` in [0, 1], e.g. the previous video frame's alpha) is where
+    the band's solver starts instead of the soft mask: the same answer, in fewer steps if it is
+    closer.
     """
     from alphacut.core.mask import working_size
 
@@ -168,8 +174,12 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
         unknown, known, prior, zone = stroke_trimap(image, (unknown, known), prior, small, p,
                                                     width=width_px, reach=reach)
         iters = p.stroke_iters
+    if initial is not None and initial.shape != soft.shape:
+        initial = None  # a guess for another frame size: no use
+    if initial is not None and scaled:
+        initial = cv2.resize(initial, (work_w, work_h), interpolation=cv2.INTER_AREA)
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
-                        lam=p.lam, eps=p.eps, iters=iters, tol=p.tol)
+                        lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     if scaled:
         alpha = upsample_matte(alpha, rgb)
     if strokes is None or zone is None:

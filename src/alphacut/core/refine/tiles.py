@@ -10,8 +10,10 @@ full ``cv2.resize`` to within a float32 rounding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -23,6 +25,25 @@ F32 = npt.NDArray[np.float32]
 BoolMap = npt.NDArray[np.bool_]
 
 THREADS = 2  # numpy and OpenCV release the GIL, so tiles run on both cores
+_LIMIT: ContextVar[int | None] = ContextVar("alphacut_refine_threads", default=None)
+
+
+def refine_threads() -> int:
+    """Threads the refine step may use on the calling thread: ``THREADS``, or fewer inside
+    :func:`limited_threads`."""
+    limit = _LIMIT.get()
+    return THREADS if limit is None else max(1, min(THREADS, limit))
+
+
+@contextmanager
+def limited_threads(threads: int) -> Iterator[None]:
+    """Within the block, the refine step on this thread uses at most ``threads`` threads
+    (e.g. 1 in a batch, where the model already keeps every core busy)."""
+    token = _LIMIT.set(threads)
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -56,9 +77,11 @@ def tile_windows(shape: tuple[int, int], tile: int, halo: int,
     return windows
 
 
-def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int = THREADS) -> None:
-    """``fn(item)`` for every item, on ``threads`` threads (items must write disjoint pixels)."""
+def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int | None = None) -> None:
+    """``fn(item)`` for every item, on ``threads`` threads (default :func:`refine_threads`;
+    items must write disjoint pixels)."""
     items = list(items)
+    threads = refine_threads() if threads is None else threads
     if threads <= 1 or len(items) <= 1:
         for item in items:
             fn(item)

@@ -1,0 +1,83 @@
+"""Round 2 of the refine speed work (issue 14): the stencil's box-filter window statistics,
+the solver's warm start and step count, and the thread cap, each against the plain way on a
+real photo (alphamatting GT04, fur)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from alphacut.core.refine import laplacian, matting, tiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+from evaldata_locator import evaldata_set
+
+
+@pytest.fixture(scope="module")
+def fur() -> tuple[np.ndarray, np.ndarray]:
+    """GT04's photo and a model-like soft mask (the truth seen at 320 px, blurred)."""
+    from alphacut.eval.datasets import discover, read_rgb
+
+    sample = discover(evaldata_set("alphamatting_train_lowres")).sample("GT04")
+    truth = sample.gt.astype(np.float32) / 255.0
+    h, w = truth.shape
+    small = cv2.GaussianBlur(cv2.resize(truth, (320, 320), interpolation=cv2.INTER_AREA),
+                             (0, 0), 1.0)
+    return read_rgb(sample.image_path), cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def test_window_statistics_equal_each_windows_own_mean_and_covariance(
+        fur: tuple[np.ndarray, np.ndarray]) -> None:
+    rgb, _ = fur
+    image = rgb[200:240, 300:340].astype(np.float32) / 255.0
+    stats = laplacian.window_statistics(image, 1e-5)
+    for cy, cx in [(1, 1), (7, 30), (20, 20), (38, 38)]:
+        colours = image[cy - 1:cy + 2, cx - 1:cx + 2].reshape(9, 3).astype(np.float64)
+        mean = colours.mean(axis=0)
+        cov = (colours - mean).T @ (colours - mean) / 9.0 + 1e-5 / 9.0 * np.eye(3)
+        assert np.allclose(stats[:3, cy, cx], mean, atol=1e-12)
+        upper = [cov[a, b] for a, b in laplacian.PAIRS]
+        assert np.allclose(stats[3:, cy, cx], upper, atol=1e-12), (cy, cx)
+
+
+def _band_system(rgb: np.ndarray, soft: np.ndarray):  # type: ignore[no-untyped-def]
+    unknown, known = matting.band_trimap(soft, lo=0.05, hi=0.95, width=1, reach=12)
+    image = rgb.astype(np.float32) / 255.0
+    stencil = laplacian.band_stencil(image, unknown, 1e-5)
+    system, rhs, diagonal = laplacian.band_system(stencil, unknown, known, soft, 1e-2)
+    return system, rhs, diagonal, soft[unknown].astype(np.float32)
+
+
+def test_cg_from_the_answer_stops_at_once_and_from_the_mask_converges(
+        fur: tuple[np.ndarray, np.ndarray]) -> None:
+    system, rhs, diagonal, start = _band_system(*fur)
+    assert rhs.size > 20000  # a real band
+    x, steps = laplacian.pcg(system, rhs, start.copy(), 1.0 / diagonal, 300, 1e-6)
+    assert 10 < steps < 300
+    residual = np.linalg.norm(system @ x - rhs) / np.linalg.norm(rhs)
+    assert residual < 1e-5  # float32: the true residual trails the recursive one a little
+    again, steps_again = laplacian.pcg(system, rhs, x.copy(), 1.0 / diagonal, 300, 2e-5)
+    assert steps_again == 1
+    assert np.abs(again - x).max() < 1e-5
+
+
+def test_refine_band_is_the_same_on_one_thread_and_from_a_warm_start(
+        fur: tuple[np.ndarray, np.ndarray]) -> None:
+    rgb, soft = fur
+    reference = matting.refine_band(rgb, soft)
+    with tiles.limited_threads(1):
+        assert tiles.refine_threads() == 1
+        single = matting.refine_band(rgb, soft)
+    assert np.abs(single - reference).max() < 1e-4
+    params = matting.MattingParams(tol=1e-6, iters=400)
+    exact = matting.refine_band(rgb, soft, params)
+    warm = matting.refine_band(rgb, soft, params, initial=reference)
+    assert np.abs(warm - exact).max() < 2e-3
+    assert np.abs(reference - soft).max() > 0.1  # the solve did move the matte
+    wrong_size = matting.refine_band(rgb, soft, initial=np.zeros((7, 7), np.float32))
+    np.testing.assert_array_equal(wrong_size, reference)
+
