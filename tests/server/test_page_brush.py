@@ -61,7 +61,7 @@ def test_a_remove_stroke_clears_a_wrong_region_and_undo_redo_edit_the_list(page)
     folder = evaldata_set("alphamatting_train_lowres")
     photo = folder / "images" / f"{PHOTO}.png"
     truth = cv2.imread(str(folder / "masks" / f"{PHOTO}.png"), cv2.IMREAD_GRAYSCALE) / 255.0
-    page.uncheck("#privacy", force=True)  # full resolution on the server
+    page.check("input[name=mode][value=server]", force=True)  # full resolution on the server
     add_and_wait(page, photo)
     _, png = download(page, ".card .download")
     before = alpha_of(png)

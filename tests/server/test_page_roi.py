@@ -64,7 +64,7 @@ def sent_roi(page: Any, path: str) -> list[str]:
 
 @pytest.mark.parametrize("privacy", [True, False], ids=["privacy", "server"])
 def test_drag_a_box_keeps_only_the_boxed_pet(page: Any, tmp_path: Path, privacy: bool) -> None:
-    page.set_checked("#privacy", privacy, force=True)
+    page.check(f"input[name=mode][value={'mask' if privacy else 'server'}]", force=True)
     endpoint = "/v1/mask" if privacy else "/v1/remove"
     photo, truth = two_pets(tmp_path)
     add_and_wait(page, photo)

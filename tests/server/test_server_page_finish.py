@@ -16,7 +16,7 @@ browser, page_url, page = page_fixtures.browser, page_fixtures.page_url, page_fi
 
 def test_server_mode_sends_feather_and_shadow_and_shows_the_shadow(page) -> None:
     assert page.query_selector("#advanced-fields [data-option=shadow]") is None  # privacy
-    page.uncheck("#privacy", force=True)
+    page.check("input[name=mode][value=server]", force=True)
     page.click("#advanced summary")
     page.select_option("#advanced-fields [data-option=shadow]", "drop")
     page.fill("#advanced-fields [data-option=feather]", "6")

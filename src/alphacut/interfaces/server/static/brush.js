@@ -218,6 +218,11 @@ export class Brush {
 
   // Run the card again with every stroke so far (or with none, after undoing them all).
   apply() {
+    if (this.strokes.length && this.card.made && this.card.made.where === "device") {
+      this.card.warn("Touch-up strokes are solved on the server (closed-form matting): choose " +
+                     "Mask only or Server mode, then Apply. Nothing was sent.");
+      return;
+    }
     this.applied = this.strokes.length ? strokesJSON(this.strokes, 1) : null;
     this.setActive(false);
     this.card.redo();

@@ -206,7 +206,10 @@ export class Card {
     });
     this.progress(45, `Finding the subject on this device (${describe(backend)})…`);
     const rgba = await this.timed("pixels", () => rgbaOf(source));
-    const { alpha, ms, timings } = await device.alpha(rgba, W, H);
+    const input = deviceInput(this, rgba, W, H); // the photo, or the crop around a drawn box
+    const found = await device.alpha(input.rgba, input.width, input.height);
+    const alpha = input.place(found.alpha);
+    const { ms, timings } = found;
     Object.assign(this.timings, timings);
     return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device", ms,
              sent: null };
