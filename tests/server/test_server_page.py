@@ -72,7 +72,7 @@ def test_zip_right_after_a_background_change_holds_the_new_renders(page) -> None
 
 
 def test_server_mode_sends_the_original(page) -> None:
-    page.uncheck("#privacy", force=True)
+    page.check("input[name=mode][value=server]", force=True)
     note = page.inner_text("#mode-note")
     assert "Server mode" in note and "sends the original" in note
     add_and_wait(page, PETS[3])
@@ -118,7 +118,7 @@ def test_advanced_shows_every_refine_option_of_the_current_endpoint(page, page_u
         pytest.skip("this server has no GET /v1/options yet")
     options = res.json()["options"]
     for privacy, endpoint in ((True, "mask"), (False, "remove")):
-        page.set_checked("#privacy", privacy, force=True)
+        page.check(f"input[name=mode][value={'mask' if privacy else 'server'}]", force=True)
         want = sorted(o["name"] for o in options
                       if o["group"] == "refine" and endpoint in o["endpoints"])
         got = sorted(page.eval_on_selector_all("#advanced-fields [data-option]",

@@ -100,7 +100,7 @@ def heic_file(tmp_path: Path) -> Path:
 
 def test_heic_goes_to_the_server_in_server_mode(page, tmp_path) -> None:
     heic = heic_file(tmp_path)
-    page.uncheck("#privacy", force=True)
+    page.check("input[name=mode][value=server]", force=True)
     page.set_input_files("#files", str(heic))
     page.wait_for_selector(".card[data-status=done]", timeout=90_000)
     assert [(p, b) for p, b in posts(page)] == [("/v1/remove", heic.read_bytes())]
@@ -233,9 +233,9 @@ def test_contrast_is_wcag_aa_in_light_and_dark(browser, page_url, scheme) -> Non
         assert contrast(colours(page, ".card .state"), surface) >= 4.5  # "Done · on device"
         assert contrast(colours(page, "#summary"), body) >= 4.5  # status text
         assert contrast(colours(page, "#model-info"), surface) >= 4.5
-        page.uncheck("#privacy", force=True)
-        track = colours(page, ".switch .track", "backgroundColor")
-        assert contrast(track, surface) >= 3.0  # the switch's off track (non-text, 3:1)
+        page.check("input[name=mode][value=server]", force=True)
+        chosen = "input[name=mode]:checked + span"  # the mode picker's chosen segment
+        assert contrast(colours(page, chosen), colours(page, chosen, "backgroundColor")) >= 4.5
     finally:
         page.context.close()
 

@@ -14,7 +14,7 @@ from typing import Any
 from alphacut import __version__
 from alphacut.config import PRESETS
 from alphacut.errors import AlphacutError
-from alphacut.interfaces import cli_video
+from alphacut.interfaces import cli_video, cli_web
 from alphacut.interfaces.cli_options import add_config_flags, model_licences
 
 EPILOG = """examples:
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     cli_video.add_parser(sub)
     _add_serve(sub)
+    cli_web.add_parser(sub)
     _add_bench(sub)
     return parser
 

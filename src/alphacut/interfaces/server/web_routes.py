@@ -1,6 +1,6 @@
 """``/web/*``: what the page needs to run a model itself (no image ever comes here).
 
-- ``GET /web/status``: is the runtime cached, which page models are served and ready;
+- ``GET /web/status.json``: is the runtime cached, which page models are served and ready;
 - ``GET /web/ort/<file>``: the pinned ONNX Runtime Web files (``alphacut.web.runtime``);
 - ``GET /web/models/<name>.onnx`` / ``.json`` / ``.license.txt``: weights, spec, licence.
 
@@ -44,7 +44,7 @@ def _served_spec(state: ServerState, name: str) -> ModelSpec:
     return get_spec(name)
 
 
-@router.get("/status")
+@router.get("/status.json")
 async def status(request: Request) -> JSONResponse:
     """``{"runtime": {...}, "models": [...], "default_model": name}`` for the page."""
     from alphacut.runtime.weights import cached_path

@@ -6,9 +6,11 @@ import { canvasOf, coverRGBA, decode, encode, rgbaOf } from "./canvas.js";
 import { fillPresets, modelInfo, requestKey, settings } from "./controls.js";
 import * as imaging from "./imaging.js";
 import { $, announce, changed, store } from "./store.js";
+import { DeviceModel } from "./ondevice/client.js";
 import { attachZoom } from "./zoom.js";
 
 const UPLOAD_TYPE = "image/webp"; // keeps the small copy small; JPEG blocks hurt small models
+const device = new DeviceModel(); // the in-page model, shared by every card
 
 export class Card {
   constructor(file) {
@@ -115,18 +117,21 @@ export class Card {
     changed();
     try {
       const source = await decode(this.file);
-      if (!source && opts.privacy && !this.sendOriginal) {
-        this.needsServer();
+      const local = opts.mode !== "server" && !this.sendOriginal;
+      if (!source && local) {
+        if (store.deviceOnly) throw new Error("This browser cannot open this file type.");
+        this.needsServer(opts.mode);
         return;
       }
-      this.made = source && opts.privacy && !this.sendOriginal
-        ? await this.onDevice(source, opts)
-        : await this.onServer(source, opts);
+      if (source && local && opts.mode === "device") this.made = await this.inPage(source, opts);
+      else if (source && local) this.made = await this.onDevice(source, opts);
+      else this.made = await this.onServer(source, opts);
       if (source) source.close();
       this.status = "done";
       await this.render();
       if (this.status !== "done") return; // the render failed and said so
       const where = this.made.where === "device" ? "on device" : `on ${this.made.where}`;
+      if (this.made.ms) this.q(".state").dataset.ms = String(Math.round(this.made.ms));
       this.progress(100, `Done · ${where}`, "ok");
       announce(`${this.name}: done ${where}.`);
     } catch (err) {
@@ -152,13 +157,35 @@ export class Card {
   }
 
   // Privacy mode and the browser cannot open the file: ask before sending the original.
-  needsServer() {
+  needsServer(where) {
     this.status = "needs-server";
-    const text = "This browser cannot open this file type, and privacy mode keeps the " +
-      "original here. Send the original to the server for this image?";
+    const text = `This browser cannot open this file type, and ${where === "device"
+      ? "on-device mode" : "mask-only mode"} keeps the original here. Send the original to ` +
+      "the server for this image?";
     this.progress(0, text, "error");
     this.q(".send-original").hidden = false;
     announce(`${this.name}: ${text}`, true);
+  }
+
+  // The model runs in this page (ondevice/worker.js): no request carries the image.
+  async inPage(source, opts) {
+    const W = source.width;
+    const H = source.height;
+    this.q(".dims").textContent = `${W} × ${H}`;
+    const info = modelInfo(opts.model);
+    if (info.copyleft && !consented(info)) throw new Error(`Not downloaded: ${info.name}'s ` +
+      `weights are ${info.license}; choose another model or accept its licence.`);
+    this.progress(4, `Loading model ${opts.model}…`);
+    const backend = await device.load(opts.model, (done, total, cached) => {
+      const text = cached ? `Model ${opts.model} from this browser's cache`
+        : `Downloading model ${opts.model}: ${mb(done)} of ${mb(total)} MB (once)`;
+      this.progress(4 + (total ? 36 * done / total : 0), text);
+    });
+    this.progress(45, `Finding the subject on this device (${describe(backend)})…`);
+    const rgba = rgbaOf(source);
+    const { alpha, ms } = await device.alpha(rgba, W, H);
+    return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device", ms,
+             sent: null };
   }
 
   // A downsized copy to /v1/mask; the matte is brought to full resolution here.
@@ -261,6 +288,28 @@ export class Card {
     this.setResult(null);
     this.status = "cleared";
   }
+}
+
+function mb(n) {
+  return (n / 1e6).toFixed(1);
+}
+
+function describe(info) {
+  if (!info) return "";
+  return info.backend === "webgpu" ? "WebGPU" : `WebAssembly, ${info.threads} thread` +
+    (info.threads === 1 ? "" : "s");
+}
+
+// Sending AGPL/GPL weights to this browser is distribution: ask once per model and session.
+function consented(info) {
+  const key = `alphacut-consent-${info.name}-${info.license}`;
+  if (sessionStorage.getItem(key) === "yes") return true;
+  const ok = window.confirm(`${info.name}'s weights are licensed ${info.license}. Running it ` +
+    "on this device means this site sends you (distributes) those weights; the licence's " +
+    `terms come with them (see its notice). Download ${info.name} (${mb(info.size_bytes || 0)} ` +
+    "MB)?");
+  if (ok) sessionStorage.setItem(key, "yes");
+  return ok;
 }
 
 function query(params) {

@@ -3,6 +3,7 @@
 
 import { getJSON } from "./api.js";
 import { canEncode } from "./canvas.js";
+import { deviceSupported, webStatus } from "./ondevice/client.js";
 import { $, $$, changed, store } from "./store.js";
 
 const PRESET_LABELS = {
@@ -17,18 +18,28 @@ const FALLBACK_FORMATS = [
   { name: "jpeg", extensions: [".jpg"], mime: "image/jpeg", alpha: false, writable: true },
 ];
 const MODE_TEXT = {
-  privacy: "<strong>Privacy mode: sends a small copy.</strong> Only a downsized copy of each " +
+  device: "<strong>On this device: sends nothing.</strong> The model runs in this page " +
+    "(downloaded once from this site, then kept by your browser); no request carries your " +
+    "photo. Quality: the model's own mask at full resolution, as the server's Fast preset " +
+    "(no edge matting or colour clean-up).",
+  mask: "<strong>Mask only: sends a small copy.</strong> Only a downsized copy of each " +
     "photo (at most the model's input size) goes to the server to find the subject; the " +
-    "full-resolution cut-out is made here, in your browser. Your original stays on this device.",
+    "full-resolution cut-out is made here, in your browser. Your original stays on this device. " +
+    "Costs: the subject is found on the small copy, so fine detail can be lost.",
   server: "<strong>Server mode: sends the original.</strong> The original photo goes to this " +
     "server for full-quality refinement (edge colour clean-up). It is processed in memory and " +
     "never stored.",
 };
-
+const ENDPOINT = { device: null, mask: "mask", server: "remove" };
 // ------------------------------------------------------------------ reading the controls
 
+export function mode() {
+  const checked = $("input[name=mode]:checked");
+  return checked ? checked.value : "mask";
+}
+
 export function settings() {
-  const privacy = $("#privacy").checked;
+  const where = mode();
   const format = store.formats.find((f) => f.name === $("#format").value) || FALLBACK_FORMATS[0];
   return {
     model: $("#model").value,
@@ -36,53 +47,91 @@ export function settings() {
     bg: $("input[name=bg]:checked").value,
     color: $("#bg-color").value,
     crop: $("#crop").checked,
-    privacy,
-    endpoint: privacy ? "mask" : "remove",
+    mode: where,
+    endpoint: ENDPOINT[where],
     format,
-    advanced: advancedValues(privacy ? "mask" : "remove"),
+    advanced: where === "device" ? {} : advancedValues(ENDPOINT[where]),
   };
 }
 
 // What a new request would be made with (a change here needs "Redo"; background does not).
 export function requestKey(s = settings()) {
-  return JSON.stringify([s.model, s.preset, s.privacy, s.advanced]);
+  return JSON.stringify([s.model, s.mode === "device" ? "fast" : s.preset, s.mode, s.advanced]);
 }
 
 export function modelInfo(name) {
+  if (mode() === "device") {
+    return store.deviceModels.find((m) => m.name === name) || { input_size: [320, 320] };
+  }
   return store.models.find((m) => m.name === name) || { input_size: [1024, 1024] };
 }
 
 // ------------------------------------------------------------------ loading capabilities
 
 export async function loadCapabilities() {
-  try {
-    const [models, options] = await Promise.all([getJSON("/v1/models"), getJSON("/v1/options")]);
-    store.models = (models && models.models) || [];
-    store.options = (options && options.options) || [];
-    store.presets = (options && options.presets) || FALLBACK_PRESETS;
-    store.formats = ((options && options.formats) || FALLBACK_FORMATS)
-      .filter((f) => f.writable && canEncode(f.mime));
-    store.defaultModel = options && options.default_model;
-  } catch (err) {
-    $("#model-info").textContent = "could not reach the server";
-    return;
+  const web = await loadDevice();
+  if (store.deviceOnly) {
+    store.presets = { fast: {} };
+    store.formats = FALLBACK_FORMATS.filter((f) => canEncode(f.mime));
+  } else {
+    try {
+      const [models, options] = await Promise.all([getJSON("/v1/models"),
+                                                   getJSON("/v1/options")]);
+      store.models = (models && models.models) || [];
+      store.options = (options && options.options) || [];
+      store.presets = (options && options.presets) || FALLBACK_PRESETS;
+      store.formats = ((options && options.formats) || FALLBACK_FORMATS)
+        .filter((f) => f.writable && canEncode(f.mime));
+      store.defaultModel = options && options.default_model;
+    } catch (err) {
+      $("#model-info").textContent = "could not reach the server";
+      if (!web) return;
+    }
   }
-  fillModels();
   fillFormats();
-  fillPresets();
-  fillAdvanced();
+  showMode();
 }
 
-function fillModels() {
+// The in-page model: offered (and the default) when this site serves the runtime and the
+// browser can run it; otherwise the other modes stay, with the reason shown.
+async function loadDevice() {
+  const status = deviceSupported() ? await webStatus() : null;
+  store.deviceOnly = Boolean(status && status.device_only);
+  store.deviceModels = ((status && status.models) || []).map((m) => ({
+    ...m, cached: m.ready !== false, default: m.name === status.default_model }));
+  store.deviceDefault = status && status.default_model;
+  let reason = "";
+  if (!deviceSupported()) reason = "This browser cannot run the model itself (it needs Web " +
+    "Workers and WebAssembly with SIMD); use Mask only or Server mode.";
+  else if (!status || !status.runtime || !status.runtime.ready) reason = "This server does " +
+    "not have the in-browser runtime installed, so the model cannot run on this device; use " +
+    "Mask only or Server mode.";
+  else if (!store.deviceModels.some((m) => m.cached)) reason = "This server offers no model " +
+    "the page can run itself; use Mask only or Server mode.";
+  const ok = reason === "";
+  offerDevice(ok, reason);
+  if (ok) $("input[name=mode][value=device]").checked = true;
+  if (store.deviceOnly) {
+    for (const other of ["mask", "server"]) {
+      $(`input[name=mode][value=${other}]`).closest("label").hidden = true;
+    }
+  }
+  return ok;
+}
+
+export function fillModels() {
   const select = $("#model");
+  const current = select.value;
+  const device = mode() === "device";
   select.replaceChildren();
-  for (const m of store.models) {
+  for (const m of device ? store.deviceModels : store.models) {
     const opt = new Option(`${m.name} · ${m.license}`, m.name);
     if (m.cached === false) {
       opt.disabled = true;
       opt.textContent += " · not installed on this server";
     }
-    opt.selected = m.cached !== false && (m.default || m.name === store.defaultModel);
+    const preferred = current || (device ? store.deviceDefault : store.defaultModel);
+    opt.selected = m.cached !== false && (m.name === preferred || (!current && m.default));
     select.append(opt);
   }
   if (select.selectedOptions[0] && select.selectedOptions[0].disabled) {
@@ -139,7 +188,7 @@ function fillFormats() {
 
 // One control per option in group "refine" that the current mode's endpoint takes.
 export function fillAdvanced() {
-  const endpoint = $("#privacy").checked ? "mask" : "remove";
+  const endpoint = ENDPOINT[mode()];
   const shown = store.options.filter((o) => o.group === "refine"
     && (o.endpoints || []).includes(endpoint));
   const box = $("#advanced-fields");
@@ -225,11 +274,33 @@ function formatBytes(n) {
 }
 
 export function showMode() {
-  const mode = $("#privacy").checked ? "privacy" : "server";
+  const where = mode();
   const note = $("#mode-note");
-  note.dataset.mode = mode;
-  note.innerHTML = MODE_TEXT[mode];
+  note.dataset.mode = where;
+  note.innerHTML = MODE_TEXT[where];
+  fillModels();
+  fillPresets();
   fillAdvanced();
+  // On this device the result is the Fast preset's (the page has no matting/decontamination).
+  const preset = $("#preset");
+  if (where === "device") {
+    preset.value = "fast";
+    preset.disabled = true;
+    preset.title = "On this device: the model's mask, as the Fast preset";
+  } else {
+    preset.disabled = false;
+    preset.title = "";
+  }
+}
+
+// Which modes this page can offer: "device" needs the site's runtime and a capable browser.
+export function offerDevice(available, reason) {
+  const radio = $("input[name=mode][value=device]");
+  radio.disabled = !available;
+  radio.closest("label").title = available ? "" : reason;
+  const note = $("#device-note");
+  note.hidden = available;
+  note.textContent = available ? "" : reason;
 }
 
 export function showBackground() {

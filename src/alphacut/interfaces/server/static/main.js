@@ -1,8 +1,9 @@
 // alphacut web page: wiring. ES modules, no build step, nothing loaded from other sites.
 //
-// Privacy mode (default): a downsized copy goes to POST /v1/mask; the mask is brought to full
-// resolution and composited here (imaging.js). Server mode: the original goes to
-// POST /v1/remove. Background, crop and format are applied here, so changing them needs no
+// On this device (default where the browser and the server allow it): the model runs in a
+// worker in this page (ondevice/); nothing is sent. Mask only: a downsized copy goes to
+// POST /v1/mask; the mask is brought to full resolution and composited here (imaging.js).
+// Server mode: the original goes to POST /v1/remove. Background, crop and format are applied here, so changing them needs no
 // new request.
 
 import { Card } from "./cards.js";
@@ -149,7 +150,9 @@ function init() {
   showBackground();
   $("#model").addEventListener("change", () => { showModelInfo(); fillPresets(); changed(); });
   $("#preset").addEventListener("change", () => { fillAdvanced(); changed(); });
-  $("#privacy").addEventListener("change", () => { showMode(); changed(); });
+  for (const radio of $$("input[name=mode]")) {
+    radio.addEventListener("change", () => { showMode(); changed(); });
+  }
   $("#zip").addEventListener("click", downloadZip);
   $("#clear").addEventListener("click", clearAll);
   $("#redo-all").addEventListener("click", () => redoAll((c) => c.status === "done"));

@@ -8,6 +8,9 @@ export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
 export const store = {
   models: [], // from GET /v1/models
+  deviceModels: [], // models the page can run itself (GET /web/status.json)
+  deviceDefault: null,
+  deviceOnly: false, // an exported static site: no server behind the page
   options: [], // from GET /v1/options (refine/output option descriptions)
   presets: {}, // preset name -> settings (GET /v1/options)
   formats: [], // writable formats the browser can also encode
