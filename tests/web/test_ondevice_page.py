@@ -96,7 +96,7 @@ def test_on_device_is_the_default_sends_no_image_and_matches_the_engine(
     assert not [r for r in page.requests if r[0] == "POST"]
     cut = Image.open(io.BytesIO(png))
     assert cut.mode == "RGBA" and cut.size == Image.open(PET).size
-    mine = alpha_of(png).astype(np.float32) / 255
+    mine = alpha_of(png)
     engine = fast_alpha(PET)
     assert float(np.abs(mine - engine).mean()) <= 2 / 255
     truth = truth_for(PET)
