@@ -162,6 +162,22 @@ def test_fps_and_only_same_origin_gets(playwright, clips, camera_url) -> None:  
     browser.close()
 
 
+def test_unserved_models_are_not_offered_and_gpl_can_be_declined(
+        playwright, clips, camera_url) -> None:  # type: ignore[no-untyped-def]
+    browser = cd.launch(playwright, clips["still"])
+    page = cd.open_camera(browser, camera_url, model="modnet")  # served: u2netp, rvm
+    assert page.is_disabled("#cam-model option[value=modnet]")
+    assert "not on this server" in (page.text_content("#cam-model option[value=modnet]") or "")
+    assert page.input_value("#cam-model") == "rvm"
+    assert page.is_enabled("#cam-start")
+    page.click("#cam-start")  # rvm is GPL-3.0: asked first; "Not now" downloads nothing
+    page.click("#cam-decline")
+    assert "not downloaded" in (page.text_content("#cam-status") or "")
+    assert not [u for _, u, _ in page.requests if u.endswith(".onnx")]
+    assert page.is_enabled("#cam-start")
+    browser.close()
+
+
 def test_camera_page_is_linked_from_the_main_page(camera_url) -> None:  # type: ignore[no-untyped-def]
     import httpx
 

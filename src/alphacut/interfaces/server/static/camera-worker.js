@@ -92,7 +92,9 @@ async function recurrent(pixels, width, height) {
   const ratio = Math.min(1, detail / Math.max(width, height));
   const feeds = { [spec.input_name]: src, ...state,
                   [spec.ratio_input]: new ort.Tensor("float32", new Float32Array([ratio]), [1]) };
-  const result = await session.run(feeds);
+  // only the alpha and the state come out of the runtime (not RVM's foreground estimate)
+  const wanted = [spec.output_name, ...spec.state.map(([output]) => output)];
+  const result = await session.run(feeds, wanted);
   for (const [output, input] of spec.state) state[input] = result[output];
   return { alpha: result[spec.output_name].data, width, height };
 }

@@ -48,8 +48,11 @@ async function start() {
   view.start.disabled = true;
   try {
     const model = $("cam-model").value;
-    const spec = await (await fetch(`${MODEL_BASE}${model}.json`)).json();
-    if (COPYLEFT.test(spec.license || "") && !(await consent(spec))) {
+    const resp = await fetch(`${MODEL_BASE}${model}.json`);
+    const spec = await resp.json();
+    if (!resp.ok) throw new Error(spec.detail || `model ${model} is not available`);
+    const copyleft = spec.copyleft ?? COPYLEFT.test(spec.license || "");
+    if (copyleft && !(await consent(spec))) {
       view.start.disabled = false;
       return;
     }
@@ -65,8 +68,11 @@ async function start() {
   }
 }
 
-// Copyleft weights sent to a browser are distributed to its user: say so, and ask.
+// Copyleft weights sent to a browser are distributed to its user: say so, and ask (once per
+// weights file: the answer is remembered in this browser).
 function consent(spec) {
+  const key = `alphacut-consent-${spec.name}-${spec.sha256 || "unpinned"}`;
+  if (localStorage.getItem(key) === "yes") return Promise.resolve(true);
   const panel = $("cam-licence");
   const mb = spec.size_bytes ? ` (${(spec.size_bytes / 1e6).toFixed(0)} MB)` : "";
   $("cam-licence-text").textContent =
@@ -75,7 +81,16 @@ function consent(spec) {
     `not to your pictures. Download them?`;
   panel.hidden = false;
   return new Promise((resolve) => {
-    $("cam-accept").onclick = () => { panel.hidden = true; resolve(true); };
+    $("cam-accept").onclick = () => {
+      panel.hidden = true;
+      localStorage.setItem(key, "yes");
+      resolve(true);
+    };
+    $("cam-decline").onclick = () => {
+      panel.hidden = true;
+      say("The model was not downloaded. MODNet (Apache-2.0) needs no such notice.");
+      resolve(false);
+    };
   });
 }
 
@@ -248,7 +263,26 @@ async function pickImage() {
   if (background) $("cam-bg").value = "image";
 }
 
+// Offer only the models this server serves (their spec answers); say so for the others.
+async function markServed() {
+  const select = $("cam-model");
+  for (const option of select.options) {
+    const resp = await fetch(`${MODEL_BASE}${option.value}.json`).catch(() => null);
+    option.disabled = !(resp && resp.ok);
+    if (option.disabled) option.textContent += " · not on this server";
+  }
+  const served = [...select.options].filter((o) => !o.disabled);
+  if (!served.length) {
+    view.start.disabled = true;
+    say("This server offers no people model for the camera (it needs rvm or modnet in " +
+        "its models list).");
+  } else if (select.selectedOptions[0].disabled) {
+    select.value = served[0].value;
+  }
+}
+
 applyParams();
+await markServed();
 view.start.addEventListener("click", start);
 view.stop.addEventListener("click", stop);
 $("cam-image").addEventListener("change", pickImage);
