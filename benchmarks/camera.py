@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-for sub in ("src", "tests", "tests/server", "tests/web"):
+for sub in ("src", "tests", "tests/server", "tests/web", "benchmarks"):
     sys.path.insert(0, str(ROOT / sub))
 
 DAVIS = ROOT.parent / "shared" / "evaldata" / "davis2016"
@@ -32,41 +32,18 @@ SEQ = "dance-twirl"
 DEFAULT_CONFIGS = "rvm:256:640:2,rvm:160:640:2,rvm:160:320:2,rvm:160:320:1,rvm:128:320:2"
 
 
-def descendants_cpu(root: int) -> float:
-    """CPU seconds (user + system) of every live process below ``root``."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parent: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        parent[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        kids = [p for p, pp in parent.items() if pp == pid]
-        total += sum(times[k] for k in kids)
-        todo.extend(kids)
-    return total
-
-
 def page_run(browser: object, url: str, config: str, seconds: float) -> dict[str, float]:
     import camera_driver as cd
+    from proc_cpu import tree_cpu
 
     model, detail, size, threads = config.split(":")
     page = cd.open_camera(browser, url, model=model, detail=detail, input=size,
                           threads=threads, bg="blur")
     cd.start(page)
     time.sleep(2)  # warm: the first runs of a session are slower
-    cpu0 = descendants_cpu(os.getpid())
+    cpu0 = tree_cpu(os.getpid())
     got = cd.measure_fps(page, seconds)
-    cpu = descendants_cpu(os.getpid()) - cpu0
+    cpu = tree_cpu(os.getpid()) - cpu0
     page.context.close()
     got["cpu_ms_per_frame"] = 1000 * cpu / max(1, got["frames"])
     return got

@@ -17,8 +17,9 @@ alphacut's side is the exported static site (``alphacut.web.export``) with
 (COOP/COEP: cross-origin isolated, both get threads) from one folder, one origin. Each photo
 is cut by both, alternately, ``--repeat`` times after one warm-up call (model load and
 session creation, reported apart); the time is ``removeBackground(blob)`` to the PNG blob, in
-the page. Photos: the first ``--photos`` ECSSD images and one 12 MP JPEG (an ECSSD photo
-upscaled to 4000x3000).
+the page. Each peer has a browser of its own, so the CPU time of its process tree per photo is
+reported too (on a loaded machine the CPU ratio is the steadier one). Photos: the first
+``--photos`` ECSSD images and one 12 MP JPEG (an ECSSD photo upscaled to 4000x3000).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 ECSSD = ROOT.parent / "shared" / "evaldata" / "ecssd"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -272,17 +274,23 @@ def photos_for(count: int, twelve_mp: bool, tmp: Path) -> list[tuple[str, bytes,
     return out
 
 
-def compare(pages: dict[str, Any], model: str, photos: list[tuple[str, bytes, Path | None]],
-            repeat: int) -> list[dict[str, Any]]:
+def compare(pages: dict[str, Any], roots: dict[str, int | None], model: str,
+            photos: list[tuple[str, bytes, Path | None]], repeat: int) -> list[dict[str, Any]]:
+    from proc_cpu import tree_cpu
+
     names = {"alphacut": model, "imgly": PAIRS[model]}
-    warm = {who: cut(page, photos[0][1], names[who])["ms"] for who, page in pages.items()}
-    rows = [{"photo": "first call (load)", **{w: [ms] for w, ms in warm.items()}}]
-    for stem, data, truth in photos:
-        row: dict[str, Any] = {"photo": stem, "alphacut": [], "imgly": []}
-        for k in range(repeat):
+    rows: list[dict[str, Any]] = []
+    for stem, data, truth in [("first call (load)", photos[0][1], None), *photos]:
+        row: dict[str, Any] = {"photo": stem, "alphacut": [], "imgly": [],
+                               "alphacut_cpu": [], "imgly_cpu": []}
+        for k in range(1 if stem.startswith("first") else repeat):
             for who, page in pages.items():
+                root = roots[who]
+                c0 = tree_cpu(root, include_root=True) if root else float("nan")
                 got = cut(page, data, names[who], keep=(k == 0 and truth is not None))
                 row[who].append(got["ms"])
+                row[f"{who}_cpu"].append(
+                    (tree_cpu(root, include_root=True) - c0) if root else float("nan"))
                 if got["png"]:
                     row[f"{who}_iou"] = iou_png(got["png"], truth)  # type: ignore[arg-type]
         rows.append(row)
@@ -293,18 +301,23 @@ def print_table(model: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{model} (alphacut) vs {PAIRS[model]} (@imgly/background-removal 1.7.0): "
           "median s per photo, removeBackground -> PNG blob")
     print(f"{'photo':<18}{'alphacut s':>11}{'imgly s':>9}{'speed-up':>9}"
-          f"{'IoU ac':>8}{'IoU imgly':>10}")
-    ratios = []
+          f"{'ac CPU s':>10}{'imgly CPU s':>12}{'CPU ratio':>10}{'IoU ac':>8}{'IoU imgly':>10}")
+    ratios, cpu_ratios = [], []
     for row in rows:
         a, b = statistics.median(row["alphacut"]) / 1000, statistics.median(row["imgly"]) / 1000
+        ca, cb = statistics.median(row["alphacut_cpu"]), statistics.median(row["imgly_cpu"])
         if not row["photo"].startswith("first"):
             ratios.append(b / a)
+            cpu_ratios.append(cb / ca)
         ious = (f"{row['alphacut_iou']:>8.3f}{row['imgly_iou']:>10.3f}"
                 if "alphacut_iou" in row else "")
-        print(f"{row['photo']:<18}{a:>11.2f}{b:>9.2f}{b / a:>8.2f}x{ious}")
+        print(f"{row['photo']:<18}{a:>11.2f}{b:>9.2f}{b / a:>8.2f}x"
+              f"{ca:>10.1f}{cb:>12.1f}{cb / ca:>9.2f}x{ious}")
     if ratios:
-        print(f"{'geometric mean':<18}{'':>20}"
-              f"{float(np.exp(np.mean(np.log(ratios)))):>8.2f}x   (target >= 2x)")
+        def gmean(xs: list[float]) -> float:
+            return float(np.exp(np.mean(np.log(xs))))
+        print(f"{'geometric mean':<18}{'':>20}{gmean(ratios):>8.2f}x{'':>22}"
+              f"{gmean(cpu_ratios):>9.2f}x   (target >= 2x)")
 
 
 def main() -> int:
@@ -323,21 +336,27 @@ def main() -> int:
         site = Path(tmp) / "site"
         build_site(site, peer)
         photos = photos_for(args.photos, not args.no_12mp, Path(tmp))
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        from proc_cpu import descendants, new_browser_root
+
         with serving(site) as url:
-            pages = {"alphacut": open_bench(browser, f"{url}/bench.html"),
-                     "imgly": open_bench(browser, f"{url}/imgly/bench.html")}
+            pages, roots, browsers = {}, {}, []
+            for who, path in (("alphacut", "/bench.html"), ("imgly", "/imgly/bench.html")):
+                before = descendants(os.getpid())
+                browsers.append(pw.chromium.launch(executable_path=CHROMIUM, args=ARGS))
+                roots[who] = new_browser_root(before)
+                pages[who] = open_bench(browsers[-1], url + path)
             isolated = {w: p.evaluate("crossOriginIsolated") for w, p in pages.items()}
             print(f"cross-origin isolated: {isolated}; {os.cpu_count()} cores, "
                   f"load average {os.getloadavg()[0]:.1f}")
             for model in args.models.split(","):
-                print_table(model, compare(pages, model, photos, args.repeat))
+                print_table(model, compare(pages, roots, model, photos, args.repeat))
             for who, page in pages.items():
                 strays = [u for _, u in page.requests
                           if not u.startswith((url + "/", "blob:", "data:"))]
                 print(f"{who}: {len(page.requests)} requests, "
                       f"{len(strays)} off loopback {strays[:3]}")
-        browser.close()
+            for browser in browsers:
+                browser.close()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
