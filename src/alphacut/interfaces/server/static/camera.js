@@ -6,11 +6,14 @@
 // URL parameters (for links and tests): model=rvm|modnet, detail=160|256|384 (the side the
 // model looks at), input=320|640 (the long side of the frame given to the model; the alpha is
 // scaled up to the camera's size when compositing), bg=blur|color|image, color=RRGGBB,
-// threads=N (the worker's wasm threads; default as many as useful).
+// threads=N (the worker's wasm threads, 0: as many as the browser allows; default 1: the
+// frames are pipelined instead, the model on one core while this thread composites, and on
+// a loaded 2-core machine one thread cost half the CPU per frame of two; benchmarks/camera.py).
 
 const ORT_BASE = "/web/ort/";
 const MODEL_BASE = "/web/models/";
 const COPYLEFT = /^(A?GPL)/i;
+const DEFAULT_THREADS = 1;
 const $ = (id) => document.getElementById(id);
 
 const stats = { frames: 0, fps: 0, inferMs: 0, running: false, model: null, threads: 0 };
@@ -113,7 +116,8 @@ function loadModel(model) {
         resolve();
       } else if (data.type === "error") reject(new Error(data.message));
     };
-    const threads = Number(new URLSearchParams(location.search).get("threads")) || 0;
+    const asked = new URLSearchParams(location.search).get("threads");
+    const threads = asked === null ? DEFAULT_THREADS : Number(asked) || 0;
     worker.postMessage({ type: "load", model, detail, threads, ortBase: ORT_BASE,
                          modelBase: MODEL_BASE });
   });
