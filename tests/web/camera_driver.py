@@ -60,7 +60,7 @@ def measure_fps(page: Any, seconds: float) -> dict[str, float]:
         await new Promise((r) => setTimeout(r, seconds * 1000));
         const dt = (performance.now() - t0) / 1000;
         return {fps: (s.frames - f0) / dt, frames: s.frames - f0, seconds: dt,
-                infer_ms: s.inferMs, threads: s.threads};
+                infer_ms: s.inferMs, composite_ms: s.compositeMs, threads: s.threads};
     }""", seconds)
 
 

@@ -16,7 +16,8 @@ const COPYLEFT = /^(A?GPL)/i;
 const DEFAULT_THREADS = 1;
 const $ = (id) => document.getElementById(id);
 
-const stats = { frames: 0, fps: 0, inferMs: 0, running: false, model: null, threads: 0 };
+const stats = { frames: 0, fps: 0, inferMs: 0, compositeMs: 0, running: false, model: null,
+                threads: 0 };
 window.cameraStats = stats;
 
 const view = {
@@ -179,7 +180,10 @@ function onWorker({ data }) {
   if (data.type === "error") { say(`Model error: ${data.message}`); stop(); return; }
   if (data.type !== "alpha") return;
   next(); // the worker starts on the next frame while this one is composited
+  const t0 = performance.now();
   composite(grabs[data.id], data.alpha, data.width, data.height);
+  const ms = performance.now() - t0;
+  stats.compositeMs = stats.compositeMs ? stats.compositeMs * 0.9 + ms * 0.1 : ms;
   count(data.ms);
 }
 
