@@ -52,13 +52,13 @@ TEST_PAGE = """<!doctype html><meta charset="utf-8"><title>uses alphacut.mjs</ti
 
 @pytest.fixture(scope="module")
 def exported() -> Iterator[Path]:
-    from alphacut.web.export import export_site
+    from alphacut.interfaces.cli import main
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         home = linked_home(Path(tmp) / "home")
         mp.setenv("ALPHACUT_HOME", str(home))
         site = Path(tmp) / "site"
-        export_site(site, ["u2netp"], offline=True)
+        assert main(["export-web", str(site), "--model", "u2netp", "--offline"]) == 0
         (site / "test.html").write_text(TEST_PAGE, encoding="utf-8")
         yield site
 
@@ -93,6 +93,15 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
+
+
+def test_export_refuses_a_model_the_page_cannot_run(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from alphacut.interfaces.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["export-web", str(tmp_path / "x"), "--model", "birefnet-general"])
+    assert "invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_the_site_has_its_parts(exported) -> None:  # type: ignore[no-untyped-def]

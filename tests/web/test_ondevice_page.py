@@ -164,6 +164,34 @@ def test_preprocess_sizes_follow_the_engine(browser, site) -> None:  # type: ign
     context.close()
 
 
+@pytest.mark.parametrize("size", [(400, 267), (267, 400), (500, 333), (300, 330), (160, 90)])
+def test_page_tensor_equals_the_engine_tensor(browser, site, size) -> None:  # type: ignore[no-untyped-def]
+    """Every resize case of core.preprocess (area, linear, area with one side growing)."""
+    from alphacut.core.preprocess import to_tensor
+    from alphacut.models.registry import get_spec
+
+    g = GOLDEN["image"]
+    rgb = np.asarray(g["rgb"], dtype=np.uint8).reshape(g["height"], g["width"], 3)
+    rng = np.random.default_rng(size[0])
+    big = np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC)).astype(np.int16)
+    big = np.clip(big + rng.integers(-20, 21, big.shape), 0, 255).astype(np.uint8)
+    spec = get_spec("u2netp")
+    want = to_tensor(big, spec)
+    context = browser_context(browser)
+    page = open_page(context, site)
+    got = page.evaluate("""async ([rgb, W, H, spec]) => {
+      const { tensorFor } = await import("/static/ondevice/preprocess.js");
+      const rgba = new Uint8ClampedArray(W * H * 4);
+      for (let i = 0; i < W * H; i++) rgba.set([rgb[3*i], rgb[3*i+1], rgb[3*i+2], 255], 4*i);
+      const t = tensorFor(rgba, W, H, spec);
+      return { shape: t.shape, data: Array.from(t.data) };
+    }""", [big.reshape(-1).tolist(), size[0], size[1], spec.to_dict()])
+    assert got["shape"] == list(want.shape)
+    mine = np.asarray(got["data"], dtype=np.float32).reshape(want.shape)
+    assert float(np.abs(mine - want).max()) <= 1e-5
+    context.close()
+
+
 def test_missing_runtime_offers_the_other_modes(browser, u2netp_remover) -> None:  # type: ignore[no-untyped-def]
     from alphacut.runtime.weights import cached_path
 
@@ -184,15 +212,24 @@ def test_missing_runtime_offers_the_other_modes(browser, u2netp_remover) -> None
             context.close()
 
 
-def test_copyleft_model_asks_before_download(browser, site) -> None:  # type: ignore[no-untyped-def]
-    """isnet-general-q is not served by this test server; the page's guard is unit-checked."""
-    context = browser_context(browser)
-    page = open_page(context, site)
-    refused = page.evaluate("""async () => {
-      const { DeviceModel } = await import("/static/ondevice/client.js");
-      const model = new DeviceModel();
-      try { await model.load("u2netp", null, () => false); return "loaded"; }
-      catch (err) { return err.message; }
-    }""")
-    assert refused.startswith("not downloaded")
-    context.close()
+def test_copyleft_model_asks_before_download(browser, u2netp_remover) -> None:  # type: ignore[no-untyped-def]
+    """AGPL weights: the page says sending them is distribution and asks; refused: no bytes."""
+    models = ("u2netp", "isnet-general-q")
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        home = linked_home(Path(tmp) / "home", models)
+        mp.setenv("ALPHACUT_HOME", str(home))
+        mp.setenv("ALPHACUT_OFFLINE", "1")
+        with live_server(web_settings(models)) as url:
+            context = browser_context(browser)
+            page = open_page(context, url)
+            labels = page.eval_on_selector_all("#model option", "els => els.map(e => e.value)")
+            assert labels == ["u2netp", "isnet-general-q"]
+            asked: list[str] = []
+            page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+            page.select_option("#model", "isnet-general-q")
+            page.set_input_files("#files", str(PET))
+            page.wait_for_selector(".card[data-status=failed]", timeout=60_000)
+            assert asked and "AGPL-3.0" in asked[0] and "distributes" in asked[0]
+            assert "Not downloaded" in page.inner_text(".card .state")
+            assert not any("isnet-general-q.onnx" in url for _, url, _ in page.requests)
+            context.close()

@@ -19,6 +19,8 @@ WEB_MARKS = [
     pytest.mark.model,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
 ]
+REAL_ENV = {name: os.environ.get(name) for name in ("ALPHACUT_HOME", "ALPHACUT_OFFLINE")}
+"""The cache settings the session started with: where linked homes link from."""
 STATIC_SUFFIXES = (".html", ".js", ".mjs", ".css", ".wasm", ".onnx", ".json", ".txt", "/")
 METADATA = ("/v1/models", "/v1/options")  # the other modes' choices (JSON, no body sent)
 
@@ -30,11 +32,17 @@ def linked_home(home: Path, models: tuple[str, ...] = ("u2netp",)) -> Path:
     from alphacut.runtime.weights import ensure_weights
     from alphacut.web.runtime import ensure_runtime
 
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in REAL_ENV.items():
+            if value is None:
+                mp.delenv(name, raising=False)
+            else:
+                mp.setenv(name, value)
+        reals = [ensure_weights(get_spec(name)) for name in models]
+        runtime = ensure_runtime()
     (home / "models").mkdir(parents=True, exist_ok=True)
-    for name in models:
-        real = ensure_weights(get_spec(name))
+    for real in reals:
         (home / "models" / real.name).symlink_to(real)
-    runtime = ensure_runtime()
     folder = home / "web" / next(iter(runtime.values())).parent.name
     folder.mkdir(parents=True)
     for name, path in runtime.items():

@@ -12,10 +12,11 @@ missing runtime answers 503 ``web_runtime_missing``, missing weights 503 ``weigh
 from __future__ import annotations
 
 import mimetypes
+import os
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from alphacut.errors import ModelNotServed, WebRuntimeMissing
 from alphacut.interfaces.server.state import ServerState
@@ -42,6 +43,18 @@ def _served_spec(state: ServerState, name: str) -> ModelSpec:
     if name not in state.settings.models:
         raise ModelNotServed(f"model {name!r} is not served here")
     return get_spec(name)
+
+
+def _file(request: Request, path: Any, media_type: str | None = None,
+          headers: dict[str, str] | None = None) -> Response:
+    """The file, or 304 when the client's ``If-None-Match`` names its current ETag."""
+    response = FileResponse(path, media_type=media_type, stat_result=os.stat(path),
+                            headers={**REVALIDATE, **(headers or {})})
+    etag = response.headers.get("etag")
+    seen = request.headers.get("if-none-match", "")
+    if etag and etag in (t.strip().removeprefix("W/") for t in seen.split(",")):
+        return Response(status_code=304, headers={"ETag": etag, **REVALIDATE})
+    return response
 
 
 @router.get("/status.json")
@@ -71,7 +84,7 @@ async def status(request: Request) -> JSONResponse:
 
 
 @router.get("/ort/{file}")
-async def ort_file(file: str) -> FileResponse:
+async def ort_file(request: Request, file: str) -> Response:
     """One pinned runtime file, verified in the cache (never fetched here)."""
     from alphacut.web import runtime
 
@@ -83,19 +96,18 @@ async def ort_file(file: str) -> FileResponse:
             "the in-browser runtime is not installed on this server; ask its operator to "
             "restart `alphacut serve` while online (it fetches the runtime at start-up), or "
             "use the mask-only or server mode")
-    return FileResponse(path, headers=REVALIDATE)
+    return _file(request, path)
 
 
 @router.get("/models/{name}.onnx")
-async def model_weights(request: Request, name: str) -> FileResponse:
+async def model_weights(request: Request, name: str) -> Response:
     """The verified weights of a served model."""
     from alphacut.runtime.weights import ensure_weights
 
     spec = _served_spec(_state(request), name)
     require_weights([spec])
     path = ensure_weights(spec, offline=True)
-    return FileResponse(path, media_type="application/octet-stream",
-                        headers={**REVALIDATE, "X-Alphacut-License": spec.license})
+    return _file(request, path, "application/octet-stream", {"X-Alphacut-License": spec.license})
 
 
 @router.get("/models/{name}.json")

@@ -53,6 +53,18 @@ export class Card {
 
   // ------------------------------------------------------------------ status
 
+  // Run `fn`, adding its milliseconds to this.timings[stage] (shown as data-timings).
+  async timed(stage, fn) {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.timings = this.timings || {};
+      this.timings[stage] = (this.timings[stage] || 0) + performance.now() - t0;
+      this.el.dataset.timings = JSON.stringify(this.timings);
+    }
+  }
+
   progress(percent, text, kind = "") {
     this.q("progress").value = percent;
     const label = this.q(".state");
@@ -116,7 +128,8 @@ export class Card {
     this.progress(2, "Opening…");
     changed();
     try {
-      const source = await decode(this.file);
+      this.timings = {};
+      const source = await this.timed("decode", () => decode(this.file));
       const local = opts.mode !== "server" && !this.sendOriginal;
       if (!source && local) {
         if (store.deviceOnly) throw new Error("This browser cannot open this file type.");
@@ -182,8 +195,9 @@ export class Card {
       this.progress(4 + (total ? 36 * done / total : 0), text);
     });
     this.progress(45, `Finding the subject on this device (${describe(backend)})…`);
-    const rgba = rgbaOf(source);
-    const { alpha, ms } = await device.alpha(rgba, W, H);
+    const rgba = await this.timed("pixels", () => rgbaOf(source));
+    const { alpha, ms, timings } = await device.alpha(rgba, W, H);
+    Object.assign(this.timings, timings);
     return { rgba, alpha, width: W, height: H, key: requestKey(opts), where: "device", ms,
              sent: null };
   }
@@ -260,6 +274,7 @@ export class Card {
   }
 
   async renderNow() {
+    const t0 = performance.now();
     const opts = settings();
     const { rgba, alpha, width: W, height: H } = this.made;
     let pixels;
@@ -272,7 +287,10 @@ export class Card {
     }
     const box = opts.crop ? imaging.subjectBox(alpha, W, H) : null;
     const out = imaging.crop(pixels, W, H, 4, box);
-    const blob = await encode(canvasOf(out.data, out.width, out.height), opts.format.mime, 0.92);
+    this.timings = { ...(this.timings || {}), composite: performance.now() - t0 };
+    const blob = await this.timed("encode", () => encode(canvasOf(out.data, out.width,
+                                                                  out.height),
+                                                         opts.format.mime, 0.92));
     const label = opts.format.name === "jpeg" ? "JPG" : opts.format.name.toUpperCase();
     this.setResult({ blob, url: URL.createObjectURL(blob), label,
                      name: outputName(this.name, opts.format) });

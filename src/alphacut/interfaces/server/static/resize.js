@@ -104,17 +104,27 @@ export function resizeArea(src, w, h, c, W, H) {
 }
 
 // Fixed-point taps of cv2's uint8 bilinear: weights in 1/2048; rows are clamped but their
-// weights are not (as OpenCV does), which matters for the rounding.
-function fixedTaps(from, to, clampWeights) {
+// weights are not (as OpenCV does), which matters for the rounding. `area`: the taps cv2's
+// INTER_AREA uses when one side grows (its linear kernel with area-style offsets).
+function fixedTaps(from, to, clampWeights, area = false) {
   const i0 = new Int32Array(to);
   const i1 = new Int32Array(to);
   const w0 = new Int32Array(to);
   const w1 = new Int32Array(to);
   const scale = from / to;
+  const inv = to / from;
+  const areaScale = 1 / inv;
   for (let t = 0; t < to; t++) {
-    const s = Math.fround((t + 0.5) * scale - 0.5);
-    let k = Math.floor(s);
-    let f = Math.fround(s - k);
+    let k, f;
+    if (area) {
+      k = Math.floor(t * areaScale);
+      f = Math.fround((t + 1) - (k + 1) * inv);
+      f = f <= 0 ? 0 : Math.fround(f - Math.floor(f));
+    } else {
+      const s = Math.fround((t + 0.5) * scale - 0.5);
+      k = Math.floor(s);
+      f = Math.fround(s - k);
+    }
     if (clampWeights && k < 0) { k = 0; f = 0; }
     if (clampWeights && k >= from - 1) { k = from - 1; f = 0; }
     i0[t] = Math.min(Math.max(k, 0), from - 1);
@@ -132,9 +142,9 @@ export function roundEven(v) {
 }
 
 // uint8 bilinear exactly as cv2 INTER_LINEAR on 8-bit images (its SIMD rounding included).
-export function resizeLinearU8(src, w, h, c, W, H) {
-  const tx = fixedTaps(w, W, true);
-  const ty = fixedTaps(h, H, false);
+export function resizeLinearU8(src, w, h, c, W, H, area = false) {
+  const tx = fixedTaps(w, W, true, area);
+  const ty = fixedTaps(h, H, false, area);
   const rows = new Int32Array(h * W * c);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < W; x++) {
@@ -154,12 +164,13 @@ export function resizeLinearU8(src, w, h, c, W, H) {
   return out;
 }
 
-// uint8 image resize as core.preprocess.resize_rgb: area when the pixel count shrinks.
-// (When one side grows while the pixel count shrinks, OpenCV's INTER_AREA has a third
-// formula; the page never resizes that way and uses bilinear there.)
+// uint8 image resize as core.preprocess.resize_rgb: cv2 INTER_AREA when the pixel count
+// shrinks (true area averaging when neither side grows; OpenCV's linear kernel with
+// area-style taps when one side grows), INTER_LINEAR otherwise.
 export function resizeU8(src, w, h, c, W, H) {
-  const area = W * H < w * h && W <= w && H <= h;
-  if (!area) return resizeLinearU8(src, w, h, c, W, H);
+  const shrinks = W * H < w * h;
+  if (!shrinks) return resizeLinearU8(src, w, h, c, W, H);
+  if (W > w || H > h) return resizeLinearU8(src, w, h, c, W, H, true);
   const out = resizeArea(src, w, h, c, W, H);
   const u8 = new Uint8ClampedArray(out.length);
   for (let i = 0; i < out.length; i++) u8[i] = toU8(out[i]);

@@ -39,7 +39,9 @@ export async function modelSpec(name) {
 }
 
 export class DeviceModel {
-  constructor() {
+  // `sessionOptions`: extra ONNX Runtime Web session options (benchmarks, experiments).
+  constructor(sessionOptions = {}) {
+    this.sessionOptions = sessionOptions;
     this.worker = null;
     this.pending = new Map();
     this.nextId = 1;
@@ -89,7 +91,8 @@ export class DeviceModel {
       throw new Error(`not downloaded: ${name}'s weights are ${spec.license} (copyleft); ` +
         "pass acceptLicense: true to accept their licence");
     }
-    const reply = await this.call({ type: "load", spec, ortBase: ORT_BASE }, onProgress);
+    const reply = await this.call({ type: "load", spec, ortBase: ORT_BASE,
+                                    sessionOptions: this.sessionOptions }, onProgress);
     this.spec = spec;
     this.info = reply.info;
     return this.info;
@@ -106,10 +109,16 @@ export class DeviceModel {
   // RGBA (W, H) -> full-resolution alpha Float32Array (W*H) in [0, 1], as the engine's
   // `fast` preset: the model's soft mask, bilinear to full size, bounded by the photo's alpha.
   async alpha(rgba, W, H) {
-    const out = await this.forward(tensorFor(rgba, W, H, this.spec));
+    const t0 = performance.now();
+    const tensor = tensorFor(rgba, W, H, this.spec);
+    const t1 = performance.now();
+    const out = await this.forward(tensor);
+    const t2 = performance.now();
     const soft = imaging.toSoftMask(out.raw, this.spec.activation);
     const alpha = imaging.upsampleBilinear(soft, out.w, out.h, W, H);
     imaging.limitByInputAlpha(alpha, rgba);
-    return { alpha, ms: out.ms };
+    const timings = { preprocess: t1 - t0, forward: out.ms, worker: t2 - t1 - out.ms,
+                      upsample: performance.now() - t2 };
+    return { alpha, ms: out.ms, timings };
   }
 }

@@ -78,8 +78,8 @@ async function gpuAdapter() {
   }
 }
 
-async function makeSession(bytes, ortBase) {
-  const options = { graphOptimizationLevel: "all" };
+async function makeSession(bytes, ortBase, extra = {}) {
+  const options = { graphOptimizationLevel: "all", ...extra };
   if (await gpuAdapter()) {
     try {
       const gpu = await importRuntime(ortBase, "ort.webgpu.min.mjs");
@@ -97,7 +97,7 @@ async function makeSession(bytes, ortBase) {
   return ort.InferenceSession.create(bytes, { ...options, executionProviders: ["wasm"] });
 }
 
-async function load({ id, spec, ortBase }) {
+async function load({ id, spec, ortBase, sessionOptions }) {
   if (loaded && loaded.sha256 === spec.sha256 && loaded.name === spec.name && session) {
     post({ id, type: "ready", info: info() });
     return;
@@ -105,7 +105,7 @@ async function load({ id, spec, ortBase }) {
   const bytes = await modelBytes(spec, id);
   if (session) await session.release().catch(() => {});
   session = null;
-  session = await makeSession(bytes, ortBase);
+  session = await makeSession(bytes, ortBase, sessionOptions);
   loaded = spec;
   post({ id, type: "ready", info: info() });
 }
