@@ -140,6 +140,29 @@ def test_blur_keeps_the_person_sharp_and_smooths_the_rest(playwright, clips, cam
     assert detail_energy(out) < 0.35 * detail_energy(frame)
 
 
+def test_an_image_of_yours_goes_behind_the_person(playwright, clips, camera_url, davis,
+                                                  tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    ramp = np.zeros((360, 640, 3), np.uint8)
+    ramp[..., 0] = np.linspace(0, 255, 640, dtype=np.float32).astype(np.uint8)[None, :]
+    ramp[..., 2] = 200
+    Image.fromarray(ramp).save(tmp_path / "beach.png")
+    browser = cd.launch(playwright, clips["still"])
+    page = cd.open_camera(browser, camera_url, model="rvm", detail="256", input="320")
+    page.set_input_files("#cam-image", str(tmp_path / "beach.png"))
+    assert page.input_value("#cam-bg") == "image"
+    cd.start(page)
+    page.wait_for_function("() => window.cameraStats.frames >= 12", timeout=120_000)
+    rgb = cd.output_rgb(page).astype(np.float32)
+    browser.close()
+    alpha = native_alpha(load_frame(davis / "frames" / f"{STILL:05d}.jpg"), 256, 320)
+    background = alpha < 0.02
+    assert np.abs(rgb - ramp)[background].mean() < 6  # the picked image, not the room
+    person = alpha > 0.95
+    assert np.abs(rgb - ramp)[person].mean() > 40
+
+
 def test_fps_and_only_same_origin_gets(playwright, clips, camera_url) -> None:  # type: ignore[no-untyped-def]
     browser = cd.launch(playwright, clips["dance"])
     page = cd.open_camera(browser, camera_url)  # the page's defaults
