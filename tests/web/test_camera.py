@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import web_fixtures
 from web_fixtures import WEB_MARKS, assert_only_static_gets, linked_home
 
 from helpers import evaldata
@@ -22,7 +21,7 @@ from helpers import evaldata
 pytestmark = WEB_MARKS
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
 
-import camera_driver as cd  # noqa: E402  (after the skip: it needs PIL only, but the page)
+import camera_driver as cd  # noqa: E402  (after the skip: only browser tests use it)
 from y4m import load_frame, load_mask, read_y4m_frame, sequence_clip, still_clip  # noqa: E402
 
 SEQ = "dance-twirl"  # the one DAVIS sequence here with a person
@@ -210,5 +209,3 @@ def test_camera_page_is_linked_from_the_main_page(camera_url) -> None:  # type: 
     assert camera.status_code == 200
     assert camera.headers["cross-origin-embedder-policy"] == "require-corp"
 
-
-_ = web_fixtures  # the fixtures module also puts tests/server on the path (conftest)

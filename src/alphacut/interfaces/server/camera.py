@@ -14,9 +14,6 @@ from alphacut.interfaces.server.state import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 
-CAMERA_MODELS = ("rvm", "modnet")
-"""The people models the camera page offers, default first."""
-
 
 @router.get("/camera")
 async def camera_page() -> HTMLResponse:
