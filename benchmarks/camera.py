@@ -31,7 +31,8 @@ for sub in ("src", "tests", "tests/server", "tests/web", "benchmarks"):
 
 DAVIS = ROOT.parent / "shared" / "evaldata" / "davis2016"
 SEQ = "dance-twirl"
-DEFAULT_CONFIGS = "rvm:160:320:1,rvm:160:320:2,rvm:256:320:1,rvm:160:640:1,modnet:256:640:1"
+DEFAULT_CONFIGS = ("rvm:128:320:1,rvm:128:320:2,rvm:160:320:1,rvm:256:320:1,rvm:128:640:1,"
+                   "modnet:256:640:1")
 
 
 def page_run(browser: object, url: str, config: str, seconds: float) -> dict[str, float]:

@@ -100,7 +100,7 @@ def run_still(playwright: Any, clip: Path, url: str, **params: str) -> tuple[np.
     return cd.output_rgb(page), browser
 
 
-@pytest.mark.parametrize(("detail", "floor"), [(160, 0.5), (256, 0.7)])
+@pytest.mark.parametrize(("detail", "floor"), [(128, 0.5), (256, 0.7)])
 def test_person_kept_and_background_replaced(playwright, clips, camera_url, davis,
                                              detail, floor) -> None:  # type: ignore[no-untyped-def]
     rgb, browser = run_still(playwright, clips["still"], camera_url, model="rvm",
