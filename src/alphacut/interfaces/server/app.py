@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alphacut import __version__
 from alphacut.errors import AlphacutError
-from alphacut.interfaces.server import docs, removebg, routes, web_routes
+from alphacut.interfaces.server import camera, docs, removebg, routes, web_routes
 from alphacut.interfaces.server.access import AccessLogMiddleware
 from alphacut.interfaces.server.guard import ApiKeyMiddleware, HostGuardMiddleware
 from alphacut.interfaces.server.metrics import MetricsMiddleware
@@ -61,6 +61,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(removebg.router)
     app.include_router(web_routes.router)
+    app.include_router(camera.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.cors_origins:
         _add_cors(app, settings.cors_origins)
