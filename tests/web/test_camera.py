@@ -150,7 +150,9 @@ def test_an_image_of_yours_goes_behind_the_person(playwright, clips, camera_url,
     browser = cd.launch(playwright, clips["still"])
     page = cd.open_camera(browser, camera_url, model="rvm", detail="256", input="320")
     page.set_input_files("#cam-image", str(tmp_path / "beach.png"))
-    assert page.input_value("#cam-bg") == "image"
+    # the picture is decoded asynchronously; the choice switches to it once it is read
+    page.wait_for_function("() => document.getElementById('cam-bg').value === 'image'",
+                           timeout=15_000)
     cd.start(page)
     page.wait_for_function("() => window.cameraStats.frames >= 12", timeout=120_000)
     rgb = cd.output_rgb(page).astype(np.float32)
