@@ -108,3 +108,17 @@ def test_shadow_over_a_background_photo(u2netp_remover, tmp_path) -> None:  # ty
     assert (plain - shaded).max() > 40
     solid = result.alpha >= 0.999
     assert np.abs(shaded[solid] - plain[solid]).max() <= 1  # not over the subject
+
+
+@pytest.mark.parametrize("kind", ["drop", "contact"])
+def test_a_crop_leaves_room_for_the_shadow(kind: str) -> None:
+    out = _pixels(crop=True, crop_margin=0, shadow=kind, shadow_offset="20,30", shadow_blur=8,
+                  shadow_opacity=0.6)
+    y0, y1, x0, x1 = BOX
+    alpha = out[..., 3].astype(int)
+    assert alpha.shape[0] > y1 - y0 and alpha.shape[1] > x1 - x0  # grown past the subject
+    assert int(alpha.max()) == 255
+    edges = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+    assert edges.max() <= 2  # the shadow fades out inside the picture, not at a cut edge
+    plain = _pixels(crop=True, crop_margin=0)
+    assert plain.shape[:2] == (y1 - y0, x1 - x0)  # no shadow: the crop is the subject's box

@@ -150,6 +150,20 @@ def _resized(alpha: Alpha, fg: RGB, shape: tuple[int, int], factor: float) -> tu
     return a, np.clip(colour + 0.5, 0, 255).astype(np.uint8)
 
 
+def with_shadow_room(box: Box, tight: Box, output: Any) -> Box:
+    """The crop ``box`` grown where the shadow ``output`` asks for would fall past it (so a
+    crop never cuts the shadow off); ``tight`` is the subject's own box."""
+    from alphacut.core.finish.shadow import params_from, reach
+
+    params = params_from(output) if output.shadow not in (None, "none") else None
+    if params is None:
+        return box
+    top, right, bottom, left = reach(params, float(max(tight[1] - tight[0],
+                                                       tight[3] - tight[2])))
+    return (min(box[0], tight[0] - top), max(box[1], tight[1] + bottom),
+            min(box[2], tight[2] - left), max(box[3], tight[3] + right))
+
+
 def asked(output: Any) -> bool:
     """Whether the output asks for any layout (crop, size, scale or position)."""
     return bool(output.crop) or any(
@@ -165,7 +179,7 @@ def arrange(alpha: Alpha, fg: RGB, output: Any) -> tuple[Alpha, RGB]:
         return alpha, fg
     box = tight_box(alpha)
     if output.crop and box is not None:
-        box = margin_box(box, output.crop_margin)
+        box = with_shadow_room(margin_box(box, output.crop_margin), box, output)
         alpha, fg = cut(alpha, fg, box)
         box = (0, alpha.shape[0], 0, alpha.shape[1])
     if box is None:

@@ -50,16 +50,30 @@ def params_from(output: Any) -> ShadowParams | None:
     return ShadowParams(output.shadow, offset, output.shadow_blur, float(output.shadow_opacity))
 
 
+def sizes(params: ShadowParams, size: float) -> tuple[float, float, float]:
+    """``(dx, dy, blur)`` px of a shadow under a subject whose box's longer side is ``size``."""
+    (fx, fy), fblur = DEFAULTS[params.kind]
+    dx, dy = params.offset if params.offset is not None else (fx * size, fy * size)
+    blur = params.blur if params.blur is not None else fblur * size
+    return float(dx), float(dy), float(blur)
+
+
+def reach(params: ShadowParams, size: float) -> tuple[int, int, int, int]:
+    """How far ``(top, right, bottom, left)`` px the shadow can fall past the subject's box
+    (its offset plus three sigmas of its blur): the room a crop must leave for it."""
+    dx, dy, blur = sizes(params, size)
+    spread = 1.5 * blur  # sigma is blur / 2
+    return tuple(int(np.ceil(max(0.0, d) + spread))  # type: ignore[return-value]
+                 for d in (-dy, dx, dy, -dx))
+
+
 def shadow_alpha(alpha: Alpha, params: ShadowParams) -> Alpha:
     """The shadow's coverage, ``float32 (H, W)`` in [0, opacity], from the matte ``alpha``
     (``float32 (H, W)`` in [0, 1]); all zero when there is no subject."""
     box = _solid_box(alpha)
     if box is None:
         return np.zeros_like(alpha)
-    size = float(max(box[1] - box[0], box[3] - box[2]))
-    (fx, fy), fblur = DEFAULTS[params.kind]
-    dx, dy = params.offset if params.offset is not None else (fx * size, fy * size)
-    blur = params.blur if params.blur is not None else fblur * size
+    dx, dy, blur = sizes(params, float(max(box[1] - box[0], box[3] - box[2])))
     base = alpha if params.kind == "drop" else _squashed(alpha)
     shade = _blurred(_shifted(base, dx, dy), blur)
     return np.clip(shade * np.float32(params.opacity), 0.0, 1.0).astype(np.float32)
