@@ -31,6 +31,10 @@ class RuntimeOptions:
 
     threads: int | None = opt(None, "ONNX Runtime threads (default: all cores)", kind=int,
                               lo=1, hi=1024, client=False, group="limits")
+    detail: int | None = opt(None, "for a model that runs its backbone downsized (rvm: 512 "
+                             "px by default): that side in pixels; smaller is faster and "
+                             "coarser (docs/video.md)", kind=int, lo=32, hi=4096,
+                             client=False, group="model", metavar="PX")
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,7 @@ _FLAT: dict[str, tuple[str, str]] = {
     "model": ("", "model"),
     "max_pixels": ("", "max_pixels"),
     "threads": ("runtime", "threads"),
+    "detail": ("runtime", "detail"),
     **{name: ("refine", name) for name in _group_fields(RefineOptions)},
     **{name: ("output", name) for name in _group_fields(OutputOptions) if name != "bg_color"},
     "bg": ("output", "bg"),

@@ -33,7 +33,7 @@ class Engine:
                  wrap_session: SessionWrapper | None = None, **options: Any) -> None:
         base = config or Config()
         self.config = base.replace(**options) if options else base
-        self.spec: ModelSpec = get_spec(self.config.model)
+        self.spec: ModelSpec = tuned_spec(get_spec(self.config.model), self.config.runtime.detail)
         self.passes: tuple[ModelPass, ...] = plan_passes(self.spec, self.config.refine)
         self.pool = SessionPool(threads=self.config.runtime.threads, progress=progress,
                                 wrap=wrap_session)
@@ -123,9 +123,9 @@ class Engine:
             return self.config
         config = self.config.replace(**options)
         if config.model != self.config.model or plan_passes(self.spec, config.refine) != \
-                self.passes:
+                self.passes or config.runtime.detail != self.config.runtime.detail:
             raise InvalidOption("an Engine keeps its model and model passes (model, ensemble, "
-                                "tta_flip, a preset that adds a partner); make another for "
+                                "tta_flip, detail, a preset that adds a partner); make another for "
                                 f"{config.model!r} with those options")
         return config
 
@@ -138,3 +138,15 @@ class Engine:
         if path not in self._backgrounds:
             self._backgrounds[path] = self.decode(path, max_pixels=config.max_pixels).rgb
         return self._backgrounds[path]
+
+
+def tuned_spec(spec: ModelSpec, detail: int | None) -> ModelSpec:
+    """``spec`` with its backbone side (``ratio_side``) set to ``detail`` px, if given."""
+    if detail is None:
+        return spec
+    if spec.ratio_input is None:
+        raise InvalidOption(f"detail: {spec.name} has no downsized backbone (only models with a "
+                            "ratio input such as rvm take it)")
+    import dataclasses
+
+    return dataclasses.replace(spec, ratio_side=int(detail))
