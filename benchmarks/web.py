@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import io
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +31,10 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_serve import serving  # noqa: E402
+
+PROBE = "/web/status.json"
 ECSSD = ROOT.parent / "shared" / "evaldata" / "ecssd"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -64,33 +64,6 @@ BENCH_PAGE = """<!doctype html><meta charset="utf-8"><title>bench</title>
   };
   document.body.dataset.ready = "1";
 </script><body></body>"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serving(site: Path, *command: str) -> Iterator[str]:
-    import urllib.request
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, *command, str(port), "--bind", "127.0.0.1"],
-                            cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/web/status.json", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def native_forward(repeat: int) -> tuple[float, float]:
@@ -227,7 +200,8 @@ def main() -> int:
         export_site(site, ["u2netp"])
         (site / "bench.html").write_text(BENCH_PAGE, encoding="utf-8")
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        with serving(site, "serve.py") as iso, serving(site, "-m", "http.server") as plain:
+        with serving(site, "serve.py", probe=PROBE) as iso, \
+                serving(site, "-m", "http.server", probe=PROBE) as plain:
             native_ms, native_cpu = native_forward(args.repeat)
             iso_ms, iso_cpu, iso_info = page_forward(browser, iso, args.repeat)
             plain_ms, plain_cpu, plain_info = page_forward(browser, plain, args.repeat)

@@ -26,18 +26,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import io
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +42,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_serve import serving  # noqa: E402
+
 ECSSD = ROOT.parent / "shared" / "evaldata" / "ecssd"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -216,29 +213,6 @@ def build_site(site: Path, peer: dict[str, Path]) -> None:
     (imgly / "bench.html").write_text(PEER_PAGE, encoding="utf-8")
 
 
-@contextlib.contextmanager
-def serving(site: Path) -> Iterator[str]:
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "serve.py", str(port), "--bind", "127.0.0.1"],
-                            cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/bench.html", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 # ---- the run ----------------------------------------------------------------------------------
 
 def open_bench(browser: Any, url: str) -> Any:
@@ -338,7 +312,7 @@ def main() -> int:
         photos = photos_for(args.photos, not args.no_12mp, Path(tmp))
         from proc_cpu import descendants, new_browser_root
 
-        with serving(site) as url:
+        with serving(site, "serve.py", probe="/bench.html") as url:
             pages, roots, browsers = {}, {}, []
             for who, path in (("alphacut", "/bench.html"), ("imgly", "/imgly/bench.html")):
                 before = descendants(os.getpid())

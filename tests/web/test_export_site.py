@@ -12,16 +12,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+import web_fixtures
 from PIL import Image
 from server_helpers import alpha_of, free_port
 from web_fixtures import (
-    ARGS,
-    CHROMIUM,
     WEB_MARKS,
     assert_only_static_gets,
     browser_context,
@@ -32,6 +30,7 @@ from web_fixtures import (
 from helpers import PETS
 
 pytestmark = WEB_MARKS
+browser = web_fixtures.browser  # Debian's Chromium, one per module
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
 PET = PETS[2]
 TEST_PAGE = """<!doctype html><meta charset="utf-8"><title>uses alphacut.mjs</title>
@@ -85,14 +84,6 @@ def static_server(site: Path, *command: str) -> Iterator[str]:
 def plain_url(exported) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The site from ``python -m http.server`` (no COOP/COEP: one thread)."""
     yield from static_server(exported, "-m", "http.server")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def test_export_refuses_a_model_the_page_cannot_run(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

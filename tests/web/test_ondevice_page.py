@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import web_fixtures
 from PIL import Image
 from server_helpers import alpha_of, live_server
 from web_fixtures import (
-    ARGS,
-    CHROMIUM,
     METADATA,
     WEB_MARKS,
     assert_only_static_gets,
@@ -29,6 +28,7 @@ from web_fixtures import (
 from helpers import PETS, ROOT, iou_outside_band, truth_for
 
 pytestmark = WEB_MARKS
+browser = web_fixtures.browser  # Debian's Chromium, one per module
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
 GOLDEN = json.loads((ROOT / "tests" / "golden" / "vectors.json").read_text())
 PET = PETS[0]
@@ -42,14 +42,6 @@ def site() -> Iterator[str]:
         mp.setenv("ALPHACUT_OFFLINE", "1")
         with live_server(web_settings()) as url:
             yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -48,6 +49,16 @@ def linked_home(home: Path, models: tuple[str, ...] = ("u2netp",)) -> Path:
     for name, path in runtime.items():
         (folder / name).symlink_to(path)
     return home
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright, one per test module."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
 
 
 def web_settings(models: tuple[str, ...] = ("u2netp",)) -> ServerSettings:
