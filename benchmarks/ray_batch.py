@@ -147,6 +147,81 @@ def ray_batch(photos: Path, out: Path, args: argparse.Namespace, model: str | No
     return time.perf_counter() - start, summary
 
 
+def process_cpu() -> dict[int, tuple[str, float]]:
+    """pid -> (kind, user + system CPU seconds) of every live process below this one (the
+    simulated cluster's daemons and workers are its children; workers are titled
+    ``ray::NAME``, daemons named after their program)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        table[int(entry)] = (int(fields[1]), _kind(cmd),
+                             (int(fields[11]) + int(fields[12])) / tick)
+    mine, todo = {os.getpid()}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, row in table.items() if row[0] == pid and p not in mine]
+        mine.update(kids)
+        todo.extend(kids)
+    return {pid: table[pid][1:] for pid in mine if pid in table}
+
+
+def _kind(cmd: str) -> str:
+    if cmd.startswith("ray::"):
+        return cmd.split()[0][:48]
+    for name in ("raylet", "gcs_server", "dashboard/agent.py", "log_monitor.py",
+                 "runtime_env/agent", "monitor.py", "dashboard.py", "ray_batch.py",
+                 "default_worker.py"):
+        if name in cmd:
+            return name
+    return "other:" + cmd[:60]
+
+
+class CpuSampler:
+    """CPU seconds per process kind while a run lasts, sampled every 0.3 s so that workers
+    which end before the run does (the actor pool) are counted; a worker is filed under the
+    last non-idle title it was seen with."""
+
+    def __init__(self) -> None:
+        self.base = {pid: cpu for pid, (_, cpu) in process_cpu().items()}
+        self.seen: dict[int, tuple[str, float]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+
+    def _loop(self) -> None:
+        while not self.stop.wait(0.3):
+            self._sample()
+
+    def _sample(self) -> None:
+        for pid, (kind, cpu) in process_cpu().items():
+            old = self.seen.get(pid)
+            if kind == "ray::IDLE" and old is not None:
+                kind = old[0]
+            self.seen[pid] = (kind, cpu)
+
+    def by_kind(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, (kind, cpu) in self.seen.items():
+            totals[kind] = totals.get(kind, 0.0) + cpu - self.base.get(pid, 0.0)
+        return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -162,13 +237,19 @@ def phase_local(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     count = len(list(photos.glob("*.jpg")))
     ray_batch(subset(photos, 8), WORK / "out-warm", args)  # worker processes, imports
     local, remote = [], []
+    local_cpu, load = [], [os.getloadavg()[0]]
     for _ in range(args.repeat):
+        cpu = time.process_time()
         local.append(count / local_batch(photos, WORK / "out-local", args))
-        remote.append(count / ray_batch(photos, WORK / "out-ray", args)[0])
+        local_cpu.append(time.process_time() - cpu)
+        with CpuSampler() as sampler:
+            remote.append(count / ray_batch(photos, WORK / "out-ray", args)[0])
         print(f"  round: local {local[-1]:.3f}, ray {remote[-1]:.3f} images/s", file=sys.stderr)
     same = _same_bytes(WORK / "out-local", WORK / "out-ray")
     ray.shutdown()
+    load.append(os.getloadavg()[0])
     result = {"cores": cores, "count": count, "local_ips": local, "ray_ips": remote,
+              "local_cpu_s": local_cpu, "ray_cpu_s": sampler.by_kind(), "load": load,
               "ratio": [r / lo for r, lo in zip(remote, local, strict=True)],
               "identical_outputs": same}
     if args.cli:
@@ -208,13 +289,19 @@ def phase_nodes(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     count = len(list(photos.glob("*.jpg")))
-    result: dict[str, Any] = {"nodes": 2, "cpus": 2 * per_node}
+    result: dict[str, Any] = {"nodes": 2, "cpus": 2 * per_node, "count": count}
     if count:
         ray_batch(subset(photos, 8), WORK / "out-warm", args)
-        wall, _ = ray_batch(photos, WORK / "out-nodes", args)
+        load = os.getloadavg()[0]
+        with CpuSampler() as cpu:
+            wall, _ = ray_batch(photos, WORK / "out-nodes", args)
         result["ray_ips"] = count / wall
+        result["ray_cpu_s"] = cpu.by_kind()
+        result["load"] = [load, os.getloadavg()[0]]
         # the local batch again, beside it (the cluster idle): this part's own reference
+        cpu = time.process_time()
         result["local_ips"] = count / local_batch(photos, WORK / "out-local", args)
+        result["local_cpu_s"] = round(time.process_time() - cpu, 2)
     if args.tiny:  # a fifth of the images, then all: does the driver grow with the count?
         result["tiny"] = [tiny_run(args, max(1, args.tiny // 5)), tiny_run(args, args.tiny)]
     ray.shutdown()
@@ -280,6 +367,12 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"| Ray, local, {cpus} CPUs | {ra:.3f} | {ra / cpus:.3f} | "
                      f"{ra / lo:.2f} (rounds: {', '.join(f'{r:.2f}' for r in local['ratio'])})"
                      " |")
+    if local:
+        spent = local["ray_cpu_s"]
+        lines.append(f"\nOne node, last round, CPU s per image: local batch "
+                     f"{local['local_cpu_s'][-1] / local['count']:.3f}, Ray "
+                     f"{sum(spent.values()) / local['count']:.3f} ({spent}); load average "
+                     f"{local['load']}")
     nodes = results.get("nodes", {})
     if "ray_ips" in nodes:
         ips, ref = nodes["ray_ips"], nodes["local_ips"]
@@ -287,6 +380,10 @@ def report(results: dict[str, Any]) -> str:
                      f"{ref / nodes['cpus']:.3f} | 1 |")
         lines.append(f"| Ray, 2 simulated nodes, {nodes['cpus']} CPUs | {ips:.3f} | "
                      f"{ips / nodes['cpus']:.3f} | {ips / ref:.2f} |")
+        spent = nodes["ray_cpu_s"]
+        lines.append(f"\nCPU s per image: local batch {nodes['local_cpu_s'] / nodes['count']:.3f}"
+                     f", two nodes {sum(spent.values()) / nodes['count']:.3f} ({spent}); "
+                     f"load average {nodes['load']}")
     if local and "cli" in local:
         cli = local["cli"]
         lines.append(f"\nWhole command on {CLI_PHOTOS} photos (process + Ray start): local "

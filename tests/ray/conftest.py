@@ -8,16 +8,18 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("ray", reason="needs alphacut[ray]")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from raytools import NODE, OBJECT_STORE
+
 from helpers import ROOT
 
 TEST_LIMIT_S = 240
-OBJECT_STORE = 200 * 1024 * 1024
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
 
@@ -86,20 +88,26 @@ def local_ray(s3_endpoint: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def two_nodes() -> Iterator[str]:
+def simulated_cluster() -> Iterator[Any]:
     """A simulated two-node cluster on this machine (``ray.cluster_utils.Cluster``), one CPU
-    per node; yields its address, the driver connected to it."""
+    per node, the driver connected to it; yields the ``Cluster`` (tests may add and remove
+    nodes; the module's other tests only need two alive)."""
     import ray
     from ray.cluster_utils import Cluster
 
     _worker_env()
-    node = {"num_cpus": 1, "object_store_memory": OBJECT_STORE, "include_dashboard": False}
-    cluster = Cluster(initialize_head=True, head_node_args=node)
-    cluster.add_node(num_cpus=1, object_store_memory=OBJECT_STORE)
+    cluster = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
+    cluster.add_node(**NODE)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     try:
-        yield cluster.address
+        yield cluster
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def two_nodes(simulated_cluster: Any) -> str:
+    """The simulated cluster's address."""
+    return str(simulated_cluster.address)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from helpers import PETS
 
 MODEL = ["-m", "u2netp"]
+OBJECT_STORE = 200 * 1024 * 1024
+NODE = {"num_cpus": 1, "object_store_memory": OBJECT_STORE}  # one simulated node
 
 
 def pets_folder(folder: Path, copies: int = 1) -> Path:
@@ -49,3 +56,106 @@ def manifest_lines(path: Path) -> list[dict[str, object]]:
 def done_counts(path: Path) -> Counter[str]:
     """How many times each source was recorded done."""
     return Counter(str(r["src"]) for r in manifest_lines(path) if r.get("status") == "done")
+
+
+class Gate:
+    """One input image that is a named pipe (FIFO): the load task that reads it blocks until
+    ``open`` is called, so a run given this input cannot end before then. That is what makes
+    a fault test's kill land mid-run on any machine, however fast, with no sleep race.
+
+    ``open`` puts the photo's bytes at ``path`` as a regular file (later readers read that)
+    and hands the same bytes to a reader already blocked on the pipe (through a second link
+    to it), so the run reads a whole photo whichever way it gets there.
+    """
+
+    def __init__(self, folder: Path, photo: Path = PETS[0]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "held").mkdir(exist_ok=True)
+        self.path = folder / f"gate{photo.suffix}"
+        self.held = folder / "held" / self.path.name
+        self.data = photo.read_bytes()
+        os.mkfifo(self.path)
+        os.link(self.path, self.held)
+
+    def open(self) -> None:
+        """Let the gated image through (idempotent: a second call finds no pipe)."""
+        temp = self.path.with_name(f".{self.path.name}.part")
+        temp.write_bytes(self.data)
+        os.replace(temp, self.path)  # new readers now open a regular file
+        try:
+            fd = os.open(self.held, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:  # ENXIO: nobody is blocked on the pipe
+            if exc.errno != errno.ENXIO:
+                raise
+            return
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(self.data)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def actor_pids() -> list[int]:
+    """This test process's inference actors (Ray titles them after the class); only
+    processes below this one, so another run's Ray on the same machine is never touched."""
+    pids = []
+    for pid in sorted(descendants(os.getpid())):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"AlphacutInfer" in title:
+            pids.append(pid)
+    return pids
+
+
+def cluster_idle() -> bool:
+    """Every CPU of the connected Ray free again: no task or actor of an earlier (killed)
+    run still holds one, so none of them can still write an output."""
+    import ray
+
+    return ray.available_resources().get("CPU", 0.0) >= ray.cluster_resources().get("CPU", 0.0)
+
+
+def node_processes(node: Any) -> set[int]:
+    """Every process of a simulated node (``cluster.add_node``'s answer): its daemons and
+    the workers its raylet started."""
+    from ray._private import ray_constants
+
+    roots = {info.process.pid for infos in node.all_processes.values() for info in infos
+             if info.process is not None}
+    raylets = {info.process.pid for info in
+               node.all_processes.get(ray_constants.PROCESS_TYPE_RAYLET, [])}
+    return roots | {pid for raylet in raylets for pid in descendants(raylet)}
+
+
+def _parents() -> dict[int, int]:
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            found[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    return found
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below ``root``."""
+    parents = _parents()
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        kids = {p for p, pp in parents.items() if pp == pid} - found
+        found |= kids
+        todo.extend(kids)
+    return found

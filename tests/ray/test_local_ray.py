@@ -6,11 +6,20 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from raytools import MODEL, done_counts, files, local_batch, manifest_lines, pets_folder
+from raytools import (
+    MODEL,
+    Gate,
+    actor_pids,
+    done_counts,
+    files,
+    local_batch,
+    manifest_lines,
+    pets_folder,
+    wait_until,
+)
 
 from alphacut.interfaces.cli import main
 from alphacut.interfaces.ray import remove_many
@@ -55,45 +64,36 @@ def test_a_bad_image_is_recorded_and_the_rest_go_on(tmp_path: Path) -> None:
     assert (again.earlier, again.written, again.failed) == (4, 0, 2)
 
 
-def _actor_pids() -> list[int]:
-    """Processes of this test's inference actors (Ray titles them after the class)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            title = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if b"AlphacutInfer" in title:
-            pids.append(int(entry))
-    return pids
-
-
 def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path) -> None:
-    inputs = pets_folder(tmp_path / "in", copies=4)
+    inputs = pets_folder(tmp_path / "in", copies=2)
+    gate = Gate(tmp_path / "gate")  # the run cannot end before the kill: see Gate
     out = tmp_path / "out"
     manifest = out / ".alphacut-manifest.jsonl"
     killed: list[int] = []
+    problems: list[BaseException] = []
 
     def kill_after_first_result() -> None:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not killed:
-            if manifest.exists() and done_counts(manifest):
-                for pid in _actor_pids()[:1]:
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-            time.sleep(0.05)
+        try:
+            wait_until(lambda: manifest.exists() and bool(done_counts(manifest)),
+                       "a first finished item")
+            pid = actor_pids()[0]  # an actor ran that item; the pool is still up
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except BaseException as exc:
+            problems.append(exc)
+        finally:
+            gate.open()
 
     killer = threading.Thread(target=kill_after_first_result, daemon=True)
     killer.start()
-    summary = remove_many(str(inputs), str(out), model="u2netp")
-    killer.join(timeout=5)
+    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    killer.join(timeout=30)
+    assert not problems, problems
     assert killed, "no inference actor was found to kill"
-    assert summary.failed == 0 and summary.written == 16
+    assert summary.failed == 0 and summary.written == 9
     counts = done_counts(manifest)
-    assert len(counts) == 16 and set(counts.values()) == {1}
-    assert len(files(out)) == 16
+    assert len(counts) == 9 and set(counts.values()) == {1}
+    assert len(files(out)) == 9
     assert not [p for p in out.rglob(".*.tmp")]
 
 

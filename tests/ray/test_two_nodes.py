@@ -1,5 +1,5 @@
-"""The Ray engine on a simulated two-node cluster: same bytes as the local batch, and a driver
-killed with SIGKILL mid-run, then the same command again."""
+"""The Ray engine on a simulated two-node cluster: same bytes as the local batch; a driver
+killed with SIGKILL mid-run, then the same command again; a node lost mid-run."""
 
 from __future__ import annotations
 
@@ -7,15 +7,29 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from raytools import MODEL, done_counts, files, local_batch, pets_folder
+from raytools import (
+    MODEL,
+    NODE,
+    Gate,
+    actor_pids,
+    cluster_idle,
+    done_counts,
+    files,
+    local_batch,
+    node_processes,
+    pets_folder,
+    wait_until,
+)
 
 from alphacut.interfaces.ray import remove_many
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def test_two_nodes_match_the_local_batch(tmp_path: Path, two_nodes: str) -> None:
@@ -30,8 +44,8 @@ def test_two_nodes_match_the_local_batch(tmp_path: Path, two_nodes: str) -> None
     assert files(tmp_path / "ray") == expected
 
 
-def _command(inputs: Path, out: Path, address: str) -> list[str]:
-    return [sys.executable, "-m", "alphacut.interfaces.cli", "remove", str(inputs), "-o",
+def _command(inputs: list[Path], out: Path, address: str) -> list[str]:
+    return [sys.executable, "-m", "alphacut.interfaces.cli", "remove", *map(str, inputs), "-o",
             str(out), *MODEL, "-q", "--engine", "ray", "--ray-address", address]
 
 
@@ -40,34 +54,83 @@ def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*.png")}
 
 
+def _check_once(out: Path, manifest: Path, count: int) -> None:
+    """Every output present, whole, recorded done exactly once; no temporary file left."""
+    counts = done_counts(manifest)
+    assert len(counts) == count and set(counts.values()) == {1}
+    outputs = sorted(out.glob("*.png"))
+    assert len(outputs) == count
+    assert all(p.read_bytes()[:8] == PNG_SIGNATURE for p in outputs)
+    assert not list(out.rglob(".*.tmp"))
+
+
 def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path,
                                                             two_nodes: str) -> None:
-    inputs = pets_folder(tmp_path / "in", copies=4)
+    inputs = pets_folder(tmp_path / "in", copies=2)
+    gate = Gate(tmp_path / "gate")  # held shut: the first run cannot end before its kill
+    command = _command([inputs, gate.path], tmp_path / "out", two_nodes)
     out = tmp_path / "out"
     manifest = out / ".alphacut-manifest.jsonl"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    driver = subprocess.Popen(_command(inputs, out, two_nodes), env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 150
-        while time.monotonic() < deadline and driver.poll() is None:
-            if manifest.exists() and sum(done_counts(manifest).values()) >= 3:
-                break
-            time.sleep(0.05)
-        assert driver.poll() is None, "the run ended before it could be killed"
+        wait_until(lambda: driver.poll() is not None or (
+            manifest.exists() and sum(done_counts(manifest).values()) >= 3),
+            "three finished items", timeout=150)
+        assert driver.poll() is None, "the driver died before it was killed"
         os.kill(driver.pid, signal.SIGKILL)
     finally:
         driver.wait(timeout=30)
     first = done_counts(manifest)
-    assert 3 <= sum(first.values()) < 16
-    time.sleep(2.0)  # let the killed job's tasks and actors be torn down
+    assert 3 <= sum(first.values()) < 9
+    wait_until(cluster_idle, "the killed run's tasks and actors to be gone")
     before = _stamps(out)
-    rerun = subprocess.run(_command(inputs, out, two_nodes), env=env, capture_output=True,
-                           text=True, timeout=180)
+    gate.open()
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     after = _stamps(out)
-    assert len(after) == 16
     assert {name: after[name] for name in before} == before  # nothing written twice
-    counts = done_counts(manifest)
-    assert len(counts) == 16 and set(counts.values()) == {1}
-    assert not list(out.rglob(".*.tmp"))
+    _check_once(out, manifest, 9)
+
+
+def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: Any) -> None:
+    """A third node joins, takes its share of the work, and is removed (its raylet, object
+    store and workers killed) after the first item finishes; the run goes on on the two
+    left, and a rerun has nothing to do."""
+    cluster = simulated_cluster
+    extra = cluster.add_node(**NODE)
+    cluster.wait_for_nodes()
+    inputs = pets_folder(tmp_path / "in", copies=2)
+    gate = Gate(tmp_path / "gate")
+    out = tmp_path / "out"
+    manifest = out / ".alphacut-manifest.jsonl"
+    problems: list[BaseException] = []
+
+    def remove_after_first_result() -> None:
+        try:
+            wait_until(lambda: manifest.exists() and bool(done_counts(manifest)),
+                       "a first finished item")
+            # three actors of 0.75 CPU on three 1-CPU nodes: one of them is on the doomed one
+            wait_until(lambda: bool(set(actor_pids()) & node_processes(extra)),
+                       "an inference actor on the third node")
+            doomed = node_processes(extra)
+            cluster.remove_node(extra, allow_graceful=False)
+            wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in doomed),
+                       "the lost node's processes to end")
+        except BaseException as exc:
+            problems.append(exc)
+        finally:
+            gate.open()
+
+    remover = threading.Thread(target=remove_after_first_result, daemon=True)
+    remover.start()
+    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    remover.join(timeout=60)
+    assert not problems, problems
+    assert (summary.written, summary.failed) == (9, 0)
+    _check_once(out, manifest, 9)
+    before = _stamps(out)
+    again = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    assert (again.earlier, again.written, again.failed) == (9, 0, 0)
+    assert _stamps(out) == before
