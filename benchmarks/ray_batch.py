@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tiny", type=int, default=10_000, help="tiny images for driver memory")
     p.add_argument("--no-cli", dest="cli", action="store_false",
                    help="skip timing the whole --engine ray command")
+    p.add_argument("--node-store", default="1024",
+                   help="object store MiB per simulated node; a comma list runs each "
+                        "(ray.cluster_utils' own default is 150)")
     p.add_argument("--skip", default="", help="comma list: local,nodes")
     p.add_argument("--evaldata", type=Path, default=None)
     p.add_argument("--phase", default=None, help=argparse.SUPPRESS)
@@ -211,15 +214,21 @@ class CpuSampler:
     def _sample(self) -> None:
         for pid, (kind, cpu) in process_cpu().items():
             old = self.seen.get(pid)
-            if kind == "ray::IDLE" and old is not None:
+            if old is not None and (kind == "ray::IDLE" or kind.startswith("other:")):
                 kind = old[0]
             self.seen[pid] = (kind, cpu)
 
     def by_kind(self) -> dict[str, float]:
+        """CPU seconds per kind, the processes of a kind counted as ``KIND xN``."""
         totals: dict[str, float] = {}
+        count: dict[str, int] = {}
         for pid, (kind, cpu) in self.seen.items():
-            totals[kind] = totals.get(kind, 0.0) + cpu - self.base.get(pid, 0.0)
-        return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+            spent = cpu - self.base.get(pid, 0.0)
+            if spent > 0.005:
+                totals[kind] = totals.get(kind, 0.0) + spent
+                count[kind] = count.get(kind, 0) + 1
+        return {f"{k} x{count[k]}": round(v, 2)
+                for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
 def rss_mb() -> float:
@@ -278,31 +287,45 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 
 def phase_nodes(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
+    """The photos on a simulated two-node cluster, once per ``--node-store`` size (each
+    node's object store), then the local batch beside them; the tiny-image runs on the last
+    cluster."""
+    count = len(list(photos.glob("*.jpg")))
+    cores = len(os.sched_getaffinity(0))
+    result: dict[str, Any] = {"nodes": 2, "cpus": 2 * max(1, cores // 2), "count": count,
+                              "runs": []}
+    sizes = [int(mb) for mb in args.node_store.split(",")]
+    for n, mb in enumerate(sizes):
+        last = n == len(sizes) - 1
+        result["runs"].append(nodes_run(args, photos, mb, tiny=last and args.tiny > 0))
+    if count:  # the local batch again, beside them: this part's own reference
+        cpu = time.process_time()
+        result["local_ips"] = count / local_batch(photos, WORK / "out-local", args)
+        result["local_cpu_s"] = round(time.process_time() - cpu, 2)
+    return result
+
+
+def nodes_run(args: argparse.Namespace, photos: Path, store_mb: int, *, tiny: bool
+              ) -> dict[str, Any]:
     import ray
     from ray.cluster_utils import Cluster
 
-    cores = len(os.sched_getaffinity(0))
-    per_node = max(1, cores // 2)
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": per_node,
-                                                            "include_dashboard": False})
-    cluster.add_node(num_cpus=per_node)
+    per_node = max(1, len(os.sched_getaffinity(0)) // 2)
+    node = {"num_cpus": per_node, "object_store_memory": store_mb << 20}
+    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    cluster.add_node(**node)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     count = len(list(photos.glob("*.jpg")))
-    result: dict[str, Any] = {"nodes": 2, "cpus": 2 * per_node, "count": count}
+    result: dict[str, Any] = {"store_mb": store_mb}
     if count:
         ray_batch(subset(photos, 8), WORK / "out-warm", args)
         load = os.getloadavg()[0]
         with CpuSampler() as cpu:
             wall, _ = ray_batch(photos, WORK / "out-nodes", args)
-        result["ray_ips"] = count / wall
-        result["ray_cpu_s"] = cpu.by_kind()
-        result["load"] = [load, os.getloadavg()[0]]
-        # the local batch again, beside it (the cluster idle): this part's own reference
-        cpu = time.process_time()
-        result["local_ips"] = count / local_batch(photos, WORK / "out-local", args)
-        result["local_cpu_s"] = round(time.process_time() - cpu, 2)
-    if args.tiny:  # a fifth of the images, then all: does the driver grow with the count?
+        result.update(ray_ips=count / wall, ray_cpu_s=cpu.by_kind(),
+                      load=[load, os.getloadavg()[0]])
+    if tiny:  # a fifth of the images, then all: does the driver grow with the count?
         result["tiny"] = [tiny_run(args, max(1, args.tiny // 5)), tiny_run(args, args.tiny)]
     ray.shutdown()
     cluster.shutdown()
@@ -374,23 +397,27 @@ def report(results: dict[str, Any]) -> str:
                      f"{sum(spent.values()) / local['count']:.3f} ({spent}); load average "
                      f"{local['load']}")
     nodes = results.get("nodes", {})
-    if "ray_ips" in nodes:
-        ips, ref = nodes["ray_ips"], nodes["local_ips"]
-        lines.append(f"| local batch, beside the two-node run | {ref:.3f} | "
-                     f"{ref / nodes['cpus']:.3f} | 1 |")
-        lines.append(f"| Ray, 2 simulated nodes, {nodes['cpus']} CPUs | {ips:.3f} | "
-                     f"{ips / nodes['cpus']:.3f} | {ips / ref:.2f} |")
-        spent = nodes["ray_cpu_s"]
-        lines.append(f"\nCPU s per image: local batch {nodes['local_cpu_s'] / nodes['count']:.3f}"
-                     f", two nodes {sum(spent.values()) / nodes['count']:.3f} ({spent}); "
-                     f"load average {nodes['load']}")
+    if "local_ips" in nodes:
+        ref, cpus, count = nodes["local_ips"], nodes["cpus"], nodes["count"]
+        lines.append("\n| run | images/s | per CPU | vs local batch | CPU s per image |")
+        lines.append("|---|---|---|---|---|")
+        lines.append(f"| local batch, beside the two-node runs | {ref:.3f} | {ref / cpus:.3f} | 1 "
+                     f"| {nodes['local_cpu_s'] / count:.3f} |")
+        for run in nodes["runs"]:
+            ips, spent = run["ray_ips"], run["ray_cpu_s"]
+            lines.append(f"| Ray, 2 simulated nodes, {cpus} CPUs, {run['store_mb']} MiB stores | "
+                         f"{ips:.3f} | {ips / cpus:.3f} | {ips / ref:.2f} | "
+                         f"{sum(spent.values()) / count:.3f} |")
+        for run in nodes["runs"]:
+            lines.append(f"\n{run['store_mb']} MiB: CPU s by process {run['ray_cpu_s']}; "
+                         f"load average {run['load']}")
     if local and "cli" in local:
         cli = local["cli"]
         lines.append(f"\nWhole command on {CLI_PHOTOS} photos (process + Ray start): local "
                      f"{cli['local']:.1f} s, --engine ray {cli['ray']:.1f} s.")
     if local:
         lines.append(f"Outputs byte-identical: {local['identical_outputs']}.")
-    for tiny in nodes.get("tiny", []):
+    for tiny in [t for run in nodes.get("runs", []) for t in run.get("tiny", [])]:
         if "rss_at_mb" not in tiny:
             continue
         marks = ", ".join(f"{k}: {v}" for k, v in tiny["rss_at_mb"].items())
