@@ -12,9 +12,15 @@ Parts, each in a child process of its own (one Ray per process):
    the object store), not ``ray.init``. The whole ``--engine ray`` command, Ray start
    included, is timed once at the end on 40 of the photos (``--no-cli`` skips it).
 2. ``nodes``: the same photos on a simulated two-node cluster (``ray.cluster_utils``), the
-   cores split between the nodes: images/s per CPU against part 1's. Then ``--tiny`` images
+   cores split between the nodes, each node's object store ``--node-store`` MiB (a comma
+   list runs one cluster per size; ``cluster_utils``' own 150 MiB made the nodes spill),
+   then the local batch beside them: images/s per CPU. Then ``--tiny`` images
    of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
    Ray's per-item cost are what runs: the driver's resident memory sampled as items finish.
+
+Every Ray run also reports the CPU seconds it used per image and per process kind (every
+process below the benchmark, from ``/proc``, sampled every 0.3 s), against the local batch's
+``process_time``: on a loaded machine the figure that compares like with like.
 
 Photos: duts_te (then ecssd) from ``../shared/evaldata``, upscaled to 1 MP (JPEG q92) into
 ``benchmarks/work/ray`` (git-ignored). Prints a Markdown table and writes
