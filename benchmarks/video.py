@@ -120,10 +120,14 @@ def compare(model: str, rgb: Any, clip: Path, out: Path, **options: Any) -> dict
             "cpu_per_frame": run["cpu_per_frame"], "stages": run["stages"]}
 
 
-def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
-                             ) -> list[dict[str, Any]]:
+SIZES: dict[str, tuple[int, int] | None] = {"480p": None, "1080p": (1920, 1080)}
+
+
+def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int,
+                             sizes: tuple[str, ...] = tuple(SIZES)) -> list[dict[str, Any]]:
     rows = []
-    for label, size in (("480p", None), ("1080p", (1920, 1080))):
+    for label in sizes:
+        size = SIZES[label]
         clip = make_clip(work, f"dog-{label}-{frames}", "dog", frames, size)
         rgb = davis_frames("dog", 1, size)[0]
         for model in models:
@@ -134,14 +138,18 @@ def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
 
 
 def section_presets(work: Path, frames: int) -> list[dict[str, Any]]:
-    """u2netp at 480p: each preset and temporal on/off, webm out, side by side."""
+    """u2netp at 480p: each preset and filter (off, causal, the default window), webm out,
+    side by side."""
+    from alphacut.eval.video import mode_temporal
+
     clip = make_clip(work, f"dog-480p-{frames}", "dog", frames)
     rgb = davis_frames("dog", 1)[0]
     rows = []
-    for preset, temporal in (("fast", True), ("fast", False), ("balanced", True)):
-        rows.append({"preset": preset, "temporal": temporal,
+    for preset, mode in (("fast", "window"), ("fast", "causal"), ("fast", "per-frame"),
+                         ("balanced", "window")):
+        rows.append({"preset": preset, "temporal": mode,
                      **compare("u2netp", rgb, clip, work / "presets.webm", preset=preset,
-                               temporal=temporal)})
+                               temporal=mode_temporal(mode))})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -250,6 +258,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default="forward,presets,people,rss,davis")
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--sizes", default=",".join(SIZES), help="throughput frame sizes")
     parser.add_argument("--frames", type=int, default=48, help="frames per throughput clip")
     parser.add_argument("--rss-fps", type=int, default=6, help="frame rate of the RSS clips")
     parser.add_argument("--limit", type=int, default=None, help="DAVIS frames per sequence")
@@ -266,7 +275,8 @@ def main() -> int:
         work = Path(tmp)
         if "forward" in sections:
             results["forward"] = section_forward_pipeline(work, tuple(args.models.split(",")),
-                                                          args.frames)
+                                                          args.frames,
+                                                          tuple(args.sizes.split(",")))
         if "presets" in sections:
             results["presets"] = section_presets(work, args.frames)
         if "people" in sections:

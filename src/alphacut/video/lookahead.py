@@ -54,7 +54,7 @@ class WindowSmoother:
         self._next = 0  # index in _slots of the next frame to come out
 
     def push(self, item: Any, soft: np.ndarray, rgb: np.ndarray) -> Iterator[tuple[Any, Any]]:
-        work = working_copy(soft, self.params.mask_side)
+        work = working_copy(soft, self.params.window_side)
         self._slots.append(_Slot(item, soft, work, to_logit(work),
                                  small_gray(rgb, self.params.flow_side)))
         if len(self._slots) - 1 - self._next >= self.k:  # k frames after the next one
