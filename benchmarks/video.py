@@ -206,23 +206,27 @@ def section_davis(out: Path, limit: int | None) -> list[dict[str, Any]]:
 def section_strip(path: Path, seq: str = "blackswan", start: int = 20, count: int = 5,
                   width: int = 240) -> Path:
     """docs/img/video-strip.png: frames, the matte frame by frame and stabilised, and how
-    much each matte changed since the previous frame (bright: flicker)."""
+    much each matte changed since the previous frame (bright: flicker) frame by frame, with
+    the causal filter and with the default window filter."""
     import cv2
     from PIL import Image, ImageDraw
 
+    from alphacut.eval.video import mode_temporal
     from alphacut.video import iter_video
 
-    mattes: dict[bool, list[Any]] = {}
+    mattes: dict[str, list[Any]] = {}
     frames: list[Any] = []
-    for temporal in (False, True):
-        mattes[temporal] = []
-        for item in iter_video(DAVIS / seq / "frames", temporal=temporal, model="u2netp"):
+    for mode in ("per-frame", "causal", "window"):
+        mattes[mode] = []
+        items = iter_video(DAVIS / seq / "frames", temporal=mode_temporal(mode), model="u2netp")
+        for item in items:
             if item.frame.index >= start - 1:
-                mattes[temporal].append(item.result.alpha)
-                if not temporal:
+                mattes[mode].append(item.result.alpha)
+                if mode == "per-frame":
                     frames.append(item.frame.rgb)
             if item.frame.index >= start + count - 1:
                 break
+        items.close()
     height = round(width * frames[0].shape[0] / frames[0].shape[1])
 
     def tile(a: Any) -> Any:
@@ -235,12 +239,13 @@ def section_strip(path: Path, seq: str = "blackswan", start: int = 20, count: in
         return cv2.applyColorMap((diff * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
 
     rows = [("frame", [tile(f) for f in frames[1:]]),
-            ("matte, frame by frame", [tile(m) for m in mattes[False][1:]]),
-            ("matte, stabilised", [tile(m) for m in mattes[True][1:]]),
-            ("change, frame by frame (x4)",
-             [tile(change(mattes[False], i)) for i in range(1, count + 1)]),
-            ("change, stabilised (x4)",
-             [tile(change(mattes[True], i)) for i in range(1, count + 1)])]
+            ("matte, frame by frame", [tile(m) for m in mattes["per-frame"][1:]]),
+            ("matte, stabilised (window, default)", [tile(m) for m in mattes["window"][1:]]),
+            *((f"change, {label} (x4)", [tile(change(mattes[mode], i))
+                                         for i in range(1, count + 1)])
+              for mode, label in (("per-frame", "frame by frame"),
+                                  ("causal", "causal filter (--lookahead 0)"),
+                                  ("window", "window filter (default)")))]
     label_h = 18
     canvas = Image.new("RGB", (width * count, (height + label_h) * len(rows)), "white")
     draw = ImageDraw.Draw(canvas)

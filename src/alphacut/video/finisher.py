@@ -44,7 +44,7 @@ class Finisher:
             return
         soft = self.engine.mask(prepared, inferred)
         start = time.perf_counter()
-        ready = list(self.window.push((frame, prepared, inferred), soft, frame.rgb))
+        ready = self.window.push((frame, prepared, inferred), soft, frame.rgb)
         _add(prepared.timings, "temporal", time.perf_counter() - start)
         for item, smoothed in ready:
             yield self._result(item, smoothed)
@@ -52,9 +52,10 @@ class Finisher:
     def drain(self) -> Iterator[FrameResult]:
         if self.window is None:
             return
+        pending = self.window.flush()
         while True:
             start = time.perf_counter()
-            item = next(self.window.flush(), None)
+            item = next(pending, None)
             if item is None:
                 return
             _add(item[0][1].timings, "temporal", time.perf_counter() - start)

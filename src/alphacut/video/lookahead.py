@@ -11,7 +11,7 @@ DAVIS 2016: docs/video.md).
 
 Frames go in with ``push`` in display order; each comes out ``k`` frames later (``flush`` at
 the end). Memory: at most ``2k + 1`` masks at working size and small grey frames, plus the
-``k`` waiting items the caller handed in.
+full-size masks and caller's items of the ``k + 1`` frames not yet out.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class _Slot:
     working-size ``logit`` ``float32 (h, w)`` and the small ``gray`` frame."""
 
     item: Any
-    soft: np.ndarray
+    soft: np.ndarray | None
     work: np.ndarray
     logit: np.ndarray
     gray: np.ndarray
@@ -53,25 +53,30 @@ class WindowSmoother:
         self._slots: deque[_Slot] = deque()  # the frames around the next one out
         self._next = 0  # index in _slots of the next frame to come out
 
-    def push(self, item: Any, soft: np.ndarray, rgb: np.ndarray) -> Iterator[tuple[Any, Any]]:
+    def push(self, item: Any, soft: np.ndarray, rgb: np.ndarray) -> list[tuple[Any, Any]]:
+        """Add the next frame; the frame ``lookahead`` before it, if any, comes out."""
         work = working_copy(soft, self.params.window_side)
         self._slots.append(_Slot(item, soft, work, to_logit(work),
                                  small_gray(rgb, self.params.flow_side)))
         if len(self._slots) - 1 - self._next >= self.k:  # k frames after the next one
-            yield self._emit()
+            return [self._emit()]
+        return []
 
     def flush(self) -> Iterator[tuple[Any, Any]]:
+        """The frames still held, in order (the end of the clip)."""
         while self._next < len(self._slots):
             yield self._emit()
 
     def _emit(self) -> tuple[Any, np.ndarray]:
         slot = self._slots[self._next]
         out = bring_up(slot.soft, slot.work, self._smoothed(self._next))
+        item = slot.item
+        slot.item = slot.soft = None  # a past frame keeps only its small copies
         self._next += 1
         while self._next > self.k:  # keep k frames before the next one
             self._slots.popleft()
             self._next -= 1
-        return slot.item, out
+        return item, out
 
     def _smoothed(self, index: int) -> np.ndarray:
         """The working-size mask of ``_slots[index]``, averaged with its neighbours."""
