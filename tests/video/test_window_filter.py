@@ -125,3 +125,22 @@ def test_pipeline_gives_every_frame_in_order_with_both_filters(tmp_path: Path) -
     for name in ("causal", "window"):
         change = float(np.abs(alphas[name] - alphas["off"]).mean())
         assert 0.0 < change < 0.1, (name, change)
+
+
+@pytest.mark.model
+def test_engine_mask_then_finish_equals_finish() -> None:
+    """The split the window filter uses (``Engine.mask``, then ``finish(soft=)``) gives the
+    same Result as the engine's own finish; a changed ``soft`` reaches the matte."""
+    from alphacut.video.api import video_config
+    from alphacut.video.frames import FrameEngine
+
+    engine = FrameEngine(video_config({"model": "u2netp", "preset": "balanced"}))
+    rgb = pet_frames(1, size=(96, 72))[0]
+    item = engine.prepare(rgb)
+    inferred = engine.infer(item)
+    whole = engine.finish(item, inferred)
+    soft = engine.mask(engine.prepare(rgb), inferred)
+    split = engine.finish(engine.prepare(rgb), inferred, soft=soft)
+    assert np.array_equal(whole.soft, split.soft) and np.array_equal(whole.alpha, split.alpha)
+    moved = engine.finish(engine.prepare(rgb), inferred, soft=np.zeros_like(soft))
+    assert float(moved.alpha.max()) == 0.0
