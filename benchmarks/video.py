@@ -54,25 +54,35 @@ def make_clip(folder: Path, name: str, seq: str, count: int,
     return path
 
 
-def register_variants() -> None:
-    """Faster people-path variants (benchmark only): RVM with a smaller downsample ratio,
-    MODNet at a smaller input."""
+PEOPLE: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("rvm", "rvm", {}),
+    ("rvm --detail 256", "rvm", {"detail": 256}),
+    ("rvm --detail 160", "rvm", {"detail": 160}),
+    ("modnet", "modnet", {}),
+    ("modnet at 256x256", "modnet-256", {}),
+)
+"""People-path rows: (label, model, engine options). RVM's speed knob is the engine's own
+``detail`` option (RuntimeOptions.detail); MODNet has none, so its smaller input is a
+benchmark-only spec (``register_modnet_256``)."""
+
+
+def register_modnet_256() -> None:
+    """MODNet at a 256x256 input (benchmark only: no engine option sizes MODNet's input)."""
     from alphacut.models import registry
 
-    rvm, modnet = registry.get_spec("rvm"), registry.get_spec("modnet")
-    registry._SPECS["rvm-256"] = dataclasses.replace(rvm, name="rvm-256", ratio_side=256)
-    registry._SPECS["rvm-160"] = dataclasses.replace(rvm, name="rvm-160", ratio_side=160)
+    modnet = registry.get_spec("modnet")
     registry._SPECS["modnet-256"] = dataclasses.replace(modnet, name="modnet-256",
                                                         input_size=(256, 256))
 
 
-def forward_seconds(model: str, rgb: Any, repeats: int = 6) -> tuple[float, float]:
+def forward_seconds(model: str, rgb: Any, repeats: int = 6, **options: Any
+                    ) -> tuple[float, float]:
     """The model's forward pass alone on one frame (all cores): median wall seconds and
     mean process CPU seconds (every thread) per pass."""
     from alphacut.video.api import video_config
     from alphacut.video.frames import FrameEngine
 
-    engine = FrameEngine(video_config({"model": model}))
+    engine = FrameEngine(video_config({"model": model, **options}))
     engine.load()
     item = engine.prepare(rgb)
     engine.infer(item)
@@ -99,9 +109,10 @@ def pipeline(model: str, clip: Path, out: Path, **options: Any) -> dict[str, Any
 def compare(model: str, rgb: Any, clip: Path, out: Path, **options: Any) -> dict[str, Any]:
     """Forward pass alone, then the pipeline, then the forward pass again (the load of a
     shared machine drifts; the two forward figures bracket the pipeline run)."""
-    before, cpu_fwd = forward_seconds(model, rgb)
+    engine_options = {k: v for k, v in options.items() if k in ("detail", "preset")}
+    before, cpu_fwd = forward_seconds(model, rgb, **engine_options)
     run = pipeline(model, clip, out, **options)
-    after, _ = forward_seconds(model, rgb)
+    after, _ = forward_seconds(model, rgb, **engine_options)
     fwd = (before + after) / 2
     return {"forward_s": fwd, "forward_spread": abs(before - after) / fwd,
             "model_fps": 1 / fwd, "pipeline_fps": run["fps"], "ratio": run["fps"] * fwd,
@@ -109,10 +120,14 @@ def compare(model: str, rgb: Any, clip: Path, out: Path, **options: Any) -> dict
             "cpu_per_frame": run["cpu_per_frame"], "stages": run["stages"]}
 
 
-def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
-                             ) -> list[dict[str, Any]]:
+SIZES: dict[str, tuple[int, int] | None] = {"480p": None, "1080p": (1920, 1080)}
+
+
+def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int,
+                             sizes: tuple[str, ...] = tuple(SIZES)) -> list[dict[str, Any]]:
     rows = []
-    for label, size in (("480p", None), ("1080p", (1920, 1080))):
+    for label in sizes:
+        size = SIZES[label]
         clip = make_clip(work, f"dog-{label}-{frames}", "dog", frames, size)
         rgb = davis_frames("dog", 1, size)[0]
         for model in models:
@@ -123,26 +138,34 @@ def section_forward_pipeline(work: Path, models: tuple[str, ...], frames: int
 
 
 def section_presets(work: Path, frames: int) -> list[dict[str, Any]]:
-    """u2netp at 480p: each preset and temporal on/off, webm out, side by side."""
+    """u2netp at 480p: each preset and filter (off, causal, the default window), webm out,
+    side by side."""
+    from alphacut.eval.video import mode_temporal
+
     clip = make_clip(work, f"dog-480p-{frames}", "dog", frames)
     rgb = davis_frames("dog", 1)[0]
     rows = []
-    for preset, temporal in (("fast", True), ("fast", False), ("balanced", True)):
-        rows.append({"preset": preset, "temporal": temporal,
+    for preset, mode in (("fast", "window"), ("fast", "causal"), ("fast", "per-frame"),
+                         ("balanced", "window")):
+        rows.append({"preset": preset, "temporal": mode,
                      **compare("u2netp", rgb, clip, work / "presets.webm", preset=preset,
-                               temporal=temporal)})
+                               temporal=mode_temporal(mode))})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def section_people(work: Path, frames: int) -> list[dict[str, Any]]:
-    register_variants()
+    register_modnet_256()
     clip = make_clip(work, f"dance-360p-{frames}", "dance-twirl", frames, (640, 360))
     rgb = davis_frames("dance-twirl", 1, (640, 360))[0]
+    from alphacut.video.temporal import TemporalParams
+
+    live = TemporalParams(lookahead=0)  # the live configuration: the causal filter
     rows = []
-    for model in ("rvm", "rvm-256", "rvm-160", "modnet", "modnet-256"):
-        rows.append({"model": model, "size": "640x360",
-                     **compare(model, rgb, clip, work / f"people-{model}.webm")})
+    for n, (label, model, options) in enumerate(PEOPLE):
+        rows.append({"model": label, "size": "640x360", "temporal": "causal",
+                     **compare(model, rgb, clip, work / f"people-{n}.webm", temporal=live,
+                               **options)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -187,23 +210,27 @@ def section_davis(out: Path, limit: int | None) -> list[dict[str, Any]]:
 def section_strip(path: Path, seq: str = "blackswan", start: int = 20, count: int = 5,
                   width: int = 240) -> Path:
     """docs/img/video-strip.png: frames, the matte frame by frame and stabilised, and how
-    much each matte changed since the previous frame (bright: flicker)."""
+    much each matte changed since the previous frame (bright: flicker) frame by frame, with
+    the causal filter and with the default window filter."""
     import cv2
     from PIL import Image, ImageDraw
 
+    from alphacut.eval.video import mode_temporal
     from alphacut.video import iter_video
 
-    mattes: dict[bool, list[Any]] = {}
+    mattes: dict[str, list[Any]] = {}
     frames: list[Any] = []
-    for temporal in (False, True):
-        mattes[temporal] = []
-        for item in iter_video(DAVIS / seq / "frames", temporal=temporal, model="u2netp"):
+    for mode in ("per-frame", "causal", "window"):
+        mattes[mode] = []
+        items = iter_video(DAVIS / seq / "frames", temporal=mode_temporal(mode), model="u2netp")
+        for item in items:
             if item.frame.index >= start - 1:
-                mattes[temporal].append(item.result.alpha)
-                if not temporal:
+                mattes[mode].append(item.result.alpha)
+                if mode == "per-frame":
                     frames.append(item.frame.rgb)
             if item.frame.index >= start + count - 1:
                 break
+        items.close()
     height = round(width * frames[0].shape[0] / frames[0].shape[1])
 
     def tile(a: Any) -> Any:
@@ -216,12 +243,13 @@ def section_strip(path: Path, seq: str = "blackswan", start: int = 20, count: in
         return cv2.applyColorMap((diff * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
 
     rows = [("frame", [tile(f) for f in frames[1:]]),
-            ("matte, frame by frame", [tile(m) for m in mattes[False][1:]]),
-            ("matte, stabilised", [tile(m) for m in mattes[True][1:]]),
-            ("change, frame by frame (x4)",
-             [tile(change(mattes[False], i)) for i in range(1, count + 1)]),
-            ("change, stabilised (x4)",
-             [tile(change(mattes[True], i)) for i in range(1, count + 1)])]
+            ("matte, frame by frame", [tile(m) for m in mattes["per-frame"][1:]]),
+            ("matte, stabilised (window, default)", [tile(m) for m in mattes["window"][1:]]),
+            *((f"change, {label} (x4)", [tile(change(mattes[mode], i))
+                                         for i in range(1, count + 1)])
+              for mode, label in (("per-frame", "frame by frame"),
+                                  ("causal", "causal filter (--lookahead 0)"),
+                                  ("window", "window filter (default)")))]
     label_h = 18
     canvas = Image.new("RGB", (width * count, (height + label_h) * len(rows)), "white")
     draw = ImageDraw.Draw(canvas)
@@ -239,6 +267,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default="forward,presets,people,rss,davis")
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--sizes", default=",".join(SIZES), help="throughput frame sizes")
     parser.add_argument("--frames", type=int, default=48, help="frames per throughput clip")
     parser.add_argument("--rss-fps", type=int, default=6, help="frame rate of the RSS clips")
     parser.add_argument("--limit", type=int, default=None, help="DAVIS frames per sequence")
@@ -255,7 +284,8 @@ def main() -> int:
         work = Path(tmp)
         if "forward" in sections:
             results["forward"] = section_forward_pipeline(work, tuple(args.models.split(",")),
-                                                          args.frames)
+                                                          args.frames,
+                                                          tuple(args.sizes.split(",")))
         if "presets" in sections:
             results["presets"] = section_presets(work, args.frames)
         if "people" in sections:

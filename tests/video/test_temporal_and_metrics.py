@@ -106,7 +106,8 @@ def test_eval_reads_video_sets(tmp_path: Path) -> None:
     assert is_video_set(tmp_path / "set") and not is_video_set(tmp_path)
     rows = run_video_eval([tmp_path / "set"], tmp_path / "report",
                           {"u2netp": {"model": "u2netp", "preset": "fast"}}, progress=False)
-    assert [(r["mode"], r["frames"]) for r in rows] == [("per-frame", 3), ("temporal", 3)]
+    assert [(r["mode"], r["frames"]) for r in rows] == [("per-frame", 3), ("causal", 3),
+                                                         ("window", 3)]
     assert "dtSSD" in (tmp_path / "report" / "video.md").read_text()
 
 

@@ -50,3 +50,27 @@ def test_video_help_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def _video_options(argv: list[str]) -> dict[str, object]:
+    import argparse
+
+    from alphacut.interfaces import cli_video
+
+    parser = argparse.ArgumentParser()
+    cli_video.add_parser(parser.add_subparsers())
+    return cli_video._options(parser.parse_args(["video", "in.mp4", "-o", "out.webm", *argv]))
+
+
+def test_lookahead_and_strength_flags_pick_the_filter() -> None:
+    from alphacut.video.temporal import TemporalParams
+
+    assert _video_options([])["temporal"] is True  # the default window filter
+    assert _video_options(["--lookahead", "0"])["temporal"] == TemporalParams(lookahead=0)
+    assert _video_options(["--lookahead", "3"])["temporal"] == TemporalParams(lookahead=3)
+    # --strength is the causal filter's knob: it implies --lookahead 0
+    assert _video_options(["--strength", "0.5"])["temporal"] == TemporalParams(lookahead=0,
+                                                                              strength=0.5)
+    assert _video_options(["--no-temporal", "--lookahead", "0"])["temporal"] is False
+    with pytest.raises(InvalidOption):
+        _video_options(["--lookahead", "20"])

@@ -16,7 +16,7 @@ from alphacut.engine.stages import Inferred, Prepared, SoftFilter
 from alphacut.errors import InvalidOption
 from alphacut.models.registry import get_spec
 from alphacut.models.spec import ModelSpec
-from alphacut.types import RGB, Decoded, Result
+from alphacut.types import RGB, Decoded, Mask, Result
 
 ImageSource = Any  # str | Path | bytes | PIL.Image.Image | np.ndarray | binary file object
 
@@ -66,12 +66,20 @@ class Engine:
 
         return run_passes(self.pool, self.passes, items, state=state)
 
+    def mask(self, item: Prepared, inferred: Inferred, **options: Any) -> Mask:
+        """The mask stage alone: the fused soft mask ``float32 (H, W)`` in [0, 1] at full
+        resolution, for ``finish(..., soft=)`` later (a video filter that looks ahead)."""
+        refine = self._config_for(options).refine
+        return stages.run_timed(item.timings, "mask", stages.soft_mask, item, inferred,
+                                self.passes, refine)
+
     def finish(self, item: Prepared, inferred: Inferred, *, soft_filter: SoftFilter | None = None,
-               **options: Any) -> Result:
-        """mask -> refine: the full-resolution Result; needs no session."""
+               soft: Mask | None = None, **options: Any) -> Result:
+        """mask -> refine: the full-resolution Result; needs no session. ``soft``: this
+        item's mask from ``mask`` (possibly filtered), instead of running the mask stage."""
         refine = self._config_for(options).refine
         return stages.finish(item, inferred, self.passes, refine, model=self.spec.name,
-                             soft_filter=soft_filter)
+                             soft_filter=soft_filter, soft=soft)
 
     def compose(self, result: Result, **options: Any) -> Any:
         """The pixels the output asks for: ``uint8`` alpha, RGB over a background, or RGBA."""

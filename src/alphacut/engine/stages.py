@@ -175,10 +175,13 @@ def refine_in_crop(rgb: RGB, soft: Mask, refine: RefineOptions, crop: Box,
 
 def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
            refine: RefineOptions, *, model: str,
-           soft_filter: SoftFilter | None = None) -> Result:
-    """mask -> (``soft_filter``) -> refine: the Result at full resolution. No session."""
+           soft_filter: SoftFilter | None = None, soft: Mask | None = None) -> Result:
+    """mask -> (``soft_filter``) -> refine: the Result at full resolution. No session.
+    ``soft``: the mask stage's output when the caller ran it already (``Engine.mask``: a
+    video filter that looks ahead needs the masks of later frames first)."""
     decoded, timings = item.decoded, item.timings
-    soft = run_timed(timings, "mask", soft_mask, item, inferred, passes, refine)
+    if soft is None:
+        soft = run_timed(timings, "mask", soft_mask, item, inferred, passes, refine)
     if soft_filter is not None:
         soft = run_timed(timings, "temporal", soft_filter, soft, decoded.rgb)
     with timed(timings, "refine"):

@@ -1,5 +1,6 @@
 """Video evaluation: region J, boundary F and flicker (dtSSD) on sequences with per-frame
-ground truth, the per-frame baseline next to the temporal pipeline.
+ground truth, the per-frame baseline next to the temporal pipeline (the causal filter, for live
+input, and the default symmetric window, which looks ahead).
 
 A video set is a folder of sequences laid out as ``<seq>/frames/*.jpg`` + ``<seq>/masks/*.png``
 (DAVIS 2016 style; a single ``<seq>`` folder works too). Metrics, with ``pred`` ``float (H, W)``
@@ -28,7 +29,8 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating[Any]]
 U8Array = npt.NDArray[np.uint8]
-MODES = ("per-frame", "temporal")
+MODES = ("per-frame", "causal", "window")
+"""per-frame: stabilisation off; causal: ``TemporalParams(lookahead=0)``; window: the default."""
 
 
 # ---------------------------------------------------------------- metrics
@@ -128,7 +130,7 @@ def _truth(seq: Path, frame_name: str) -> U8Array:
     return np.asarray(Image.open(seq / "masks" / f"{frame_name}.png").convert("L"))
 
 
-def score_sequence(seq: Path, *, temporal: bool, limit: int | None = None,
+def score_sequence(seq: Path, *, temporal: Any, limit: int | None = None,
                    **options: Any) -> dict[str, Any]:
     """Run one configuration over a sequence; J, F, dtSSD, and frames per second."""
     from alphacut.video.api import iter_video
@@ -162,7 +164,7 @@ def run_video_eval(dataset_dirs: Iterable[str | Path], out_dir: str | Path,
             for seq in seqs:
                 if progress:
                     print(f"video eval: {label} {mode} {seq.name}", file=sys.stderr)
-                scores = score_sequence(seq, temporal=mode == "temporal", limit=limit,
+                scores = score_sequence(seq, temporal=mode_temporal(mode), limit=limit,
                                         **options)
                 rows.append({"config": label, "mode": mode, "sequence": seq.name, **scores})
     out = Path(out_dir)
@@ -172,8 +174,19 @@ def run_video_eval(dataset_dirs: Iterable[str | Path], out_dir: str | Path,
     return rows
 
 
+def mode_temporal(mode: str) -> Any:
+    """``iter_video``'s ``temporal`` argument for one of ``MODES``."""
+    if mode == "per-frame":
+        return False
+    if mode == "causal":
+        from alphacut.video.temporal import TemporalParams
+
+        return TemporalParams(lookahead=0)
+    return True
+
+
 def video_table(rows: list[dict[str, Any]]) -> str:
-    """Markdown: per sequence and the mean, each config per-frame next to temporal."""
+    """Markdown: per sequence and the mean, each config per-frame next to the filters."""
     lines = ["| config | mode | sequence | frames | J | F | dtSSD | fps |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     keyed: dict[tuple[str, str], list[dict[str, Any]]] = {}

@@ -48,8 +48,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    "needed for mp4/mkv")
     p.add_argument("--temporal", action=argparse.BooleanOptionalAction, default=True,
                    help="stabilise the matte between frames (default: on)")
+    p.add_argument("--lookahead", type=int, default=None, metavar="FRAMES",
+                   help="frames looked at on each side when stabilising (default 2: a "
+                   "symmetric window, output lags 2 frames); 0: causal, the previous frames only")
     p.add_argument("--strength", type=float, default=None, metavar="0..0.95",
-                   help="how much of the previous frame's matte to keep (default 0.85)")
+                   help="the causal filter (implies --lookahead 0): how much of the previous "
+                   "frame's matte to keep (default 0.85)")
     p.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                    help="keep the sound (default: on)")
     p.add_argument("--fps", type=float, help="frame rate of a folder of frames (default 25)")
@@ -85,12 +89,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     temporal: Any = args.temporal
-    if args.temporal and args.strength is not None:
+    tuned = {k: v for k, v in (("strength", args.strength), ("lookahead", args.lookahead))
+             if v is not None}
+    if args.strength is not None:
+        tuned.setdefault("lookahead", 0)  # the strength is the causal filter's
+    if args.temporal and tuned:
         from alphacut.video.temporal import TemporalParams
 
-        if not 0.0 <= args.strength <= 0.95:
+        if not 0.0 <= tuned.get("strength", 0.0) <= 0.95:
             raise InvalidOption("--strength must be within 0..0.95")
-        temporal = TemporalParams(strength=args.strength)
+        temporal = TemporalParams(**tuned)
     return {"format": args.format, "mask": args.mask, "bg": args.bg, "temporal": temporal,
             "audio": args.audio, "overwrite": args.overwrite, "fps": args.fps,
             **config_options(args, groups=CONFIG_GROUPS)}

@@ -51,8 +51,11 @@ def iter_video(src: str | Path, *, temporal: bool | TemporalParams = True,
                config: Config | None = None, **options: Any) -> Iterator[FrameResult]:
     """Yield a ``FrameResult`` per input frame, in order (``.result.alpha`` ``float32 (H, W)``,
     ``.result.rgba`` ...). ``temporal``: smooth the mask between frames (or the parameters
-    to do it with); ``fps``: the rate of a folder of frames; other options are the flat
-    names of :class:`alphacut.config.Config`. ``compose`` also fills ``.pixels``."""
+    to do it with: ``TemporalParams(lookahead=0)`` for the causal filter, which gives each
+    frame as soon as its model pass is done; the default window filter yields a frame once
+    the next ``lookahead`` ones are through the model); ``fps``: the rate of a folder of
+    frames; other options are the flat names of :class:`alphacut.config.Config`.
+    ``compose`` also fills ``.pixels``."""
     from alphacut.video.opening import open_video
 
     config = config or video_config(options)
@@ -63,25 +66,26 @@ def iter_video(src: str | Path, *, temporal: bool | TemporalParams = True,
 
 def _run(reader: Any, config: Config, temporal: bool | TemporalParams, *, compose: bool,
          background: Any) -> Iterator[FrameResult]:
+    from alphacut.video.finisher import Finisher
     from alphacut.video.frames import engine_for
-    from alphacut.video.temporal import TemporalSmoother
 
     engine = engine_for(config)
     engine.load()
-    smoother = None
-    if temporal:
-        smoother = TemporalSmoother(temporal if isinstance(temporal, TemporalParams) else None)
     still = engine.background_image() if compose else None
 
-    def finish(frame: Any, prepared: Any, small: Any) -> FrameResult:
-        result = engine.finish(prepared, small, soft_filter=smoother)
-        pixels = None
-        if compose:
-            bg = background.frame_like(frame.rgb) if background is not None else still
-            pixels = engine.compose(result, bg)
-        return FrameResult(frame, result, pixels)
+    def pixels(frame: Any, result: Any) -> Any:
+        bg = background.frame_like(frame.rgb) if background is not None else still
+        return engine.compose(result, bg)
 
-    yield from Stages(reader, engine, finish=finish).results()
+    finisher = Finisher(engine, temporal_params(temporal), pixels if compose else None)
+    yield from Stages(reader, engine, finish=finisher, drain=finisher.drain).results()
+
+
+def temporal_params(temporal: bool | TemporalParams) -> TemporalParams | None:
+    """The filter's parameters for ``temporal`` (True: the defaults; False: None, off)."""
+    if isinstance(temporal, TemporalParams):
+        return temporal
+    return TemporalParams() if temporal else None
 
 
 def remove_video(src: str | Path, dst: str | Path, *, format: str | None = None,

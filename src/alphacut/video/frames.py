@@ -45,11 +45,16 @@ class FrameEngine:
         (inferred,) = self.engine.infer([item], state=self.state)
         return inferred
 
+    def mask(self, item: Prepared, inferred: Inferred) -> np.ndarray:
+        """The mask stage alone: soft mask ``float32 (H, W)`` in [0, 1] at full resolution."""
+        return self.engine.mask(item, inferred)
+
     def finish(self, item: Prepared, inferred: Inferred,
-               soft_filter: SoftFilter | None = None) -> Result:
+               soft_filter: SoftFilter | None = None, soft: np.ndarray | None = None) -> Result:
         """Model masks -> Result at full resolution; ``soft_filter(soft, rgb)`` runs on the
-        soft mask ``float32 (H, W)`` between the mask and refine stages."""
-        return self.engine.finish(item, inferred, soft_filter=soft_filter)
+        soft mask ``float32 (H, W)`` between the mask and refine stages; ``soft``: the mask
+        from ``mask`` (filtered), instead of running the mask stage again."""
+        return self.engine.finish(item, inferred, soft_filter=soft_filter, soft=soft)
 
     def compose(self, result: Result, background: RGB | None = None) -> np.ndarray:
         """Result -> pixels: grey ``(H, W)`` matte, ``(H, W, 3)`` over a background, or the

@@ -2,9 +2,11 @@
 bounded queues, so the stages overlap on the cores and memory stays constant however long
 the clip is (at most ``QUEUE`` frames wait between two stages).
 
-The model stage is one thread and sees frames in order (a recurrent model's state, the
-temporal smoother's previous frame). Errors in any stage stop every stage and are re-raised
-in the caller's thread; closing the iterator early (Ctrl-C, ``break``) stops them too.
+The model stage is one thread and sees frames in order (a recurrent model's state); the finish
+stage runs in the caller's thread, also in order (the temporal filters' neighbouring frames),
+and may hold a few frames back (the window filter's lookahead: ``finish`` returns the frames
+that are ready, ``drain`` the rest at the end). Errors in any stage stop every stage and are
+re-raised in the caller's thread; closing the iterator early (Ctrl-C, ``break``) stops them too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +44,9 @@ class Stages:
     """The running threads of one clip; ``results()`` yields finished frames in order."""
 
     def __init__(self, reader: VideoReader, engine: Any, *,
-                 finish: Callable[[Frame, Any, Any], FrameResult]) -> None:
-        self.reader, self.engine, self._finish = reader, engine, finish
+                 finish: Callable[[Frame, Any, Any], Iterable[FrameResult]],
+                 drain: Callable[[], Iterable[FrameResult]] = tuple) -> None:
+        self.reader, self.engine, self._finish, self._drain = reader, engine, finish, drain
         self.stop = threading.Event()
         self.decoded: queue.Queue[Any] = queue.Queue(QUEUE)
         self.inferred: queue.Queue[Any] = queue.Queue(QUEUE)
@@ -100,11 +103,12 @@ class Stages:
             while True:
                 item = self._get(self.inferred)
                 if item is _END:
+                    yield from self._drain()
                     return
                 if isinstance(item, _Failure):
                     raise item.exc
                 frame, prepared, small = item
-                yield self._finish(frame, prepared, small)
+                yield from self._finish(frame, prepared, small)
         finally:
             self.close()
 

@@ -1,12 +1,16 @@
 """Temporal stability: motion-compensated smoothing of the soft mask between frames.
 
 A model run frame by frame flickers: the same edge moves a pixel or two, a thin part comes
-and goes. Here each frame's soft mask is blended with the previous *smoothed* mask warped
-along the optical flow (OpenCV DIS, computed on small grey frames), so a pixel's value is
-averaged along its own motion path. The blend weight falls where the warp is not trusted:
-where the warped previous frame does not match the current one in colour (occlusion, fast
-motion, a cut) and where the flow points outside the picture. A scene cut (most of the frame
-mismatching) resets the filter.
+and goes. Two filters average a pixel's value along its own motion path (optical flow, OpenCV
+DIS on small grey frames, ``video/flow.py``), weighted down where the warp is not trusted
+(the warped frame does not match in colour: occlusion, fast motion, a cut; the flow leaves the
+picture):
+
+- ``WindowSmoother`` (``video/lookahead.py``, the default for files): a symmetric window of
+  ``lookahead`` frames before and after, each warped to this frame, a weighted mean of logits;
+  the output lags ``lookahead`` frames behind the input.
+- ``TemporalSmoother`` (here; ``lookahead=0``, for live use): causal, each frame blended with
+  the previous *smoothed* mask warped into it. A scene cut resets it.
 
 Input and output: soft mask ``float32 (H, W)`` in [0, 1]; frame ``uint8 (H, W, 3)`` RGB.
 """
@@ -14,31 +18,51 @@ Input and output: soft mask ``float32 (H, W)`` in [0, 1]; frame ``uint8 (H, W, 3
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
+
+from alphacut.video.flow import bring_up, make_dis, small_gray, warp_between, working_copy
 
 
 @dataclass(frozen=True)
 class TemporalParams:
-    """Defaults tuned on ../shared/evaldata/davis2016 (docs/video.md).
+    """Defaults measured on ../shared/evaldata/davis2016 (docs/video.md).
 
+    ``lookahead``: frames looked at on each side by the symmetric window filter (the output
+    lags that many frames; 0: the causal filter, for live input);
     ``flow_side``: long side of the frames the flow is computed on (pixels);
-    ``strength``: the largest weight given to the warped previous mask (0: off, <1);
-    ``sigma``: colour mismatch (grey levels, 0..255) at which trust falls to 1/e;
     ``cut``: fraction of mismatching pixels that counts as a scene cut;
-    ``mask_side``: long side the masks are blended at (larger frames get the correction
-    resized up: the models' masks hold no finer detail than this)."""
+    ``mask_side``: long side the masks are filtered at (larger frames get the correction
+    resized up: the models' masks hold no finer detail than this).
+    Causal filter: ``strength``: the largest weight given to the warped previous mask
+    (0: off, <1); ``sigma``: colour mismatch (grey levels, 0..255) at which trust falls to 1/e.
+    Window filter: ``window_sigma`` (the same, for the window), ``window_flow``: DIS preset
+    (ultrafast, fast, medium), ``window_side``: the long side it averages at (the correction
+    is resized up; 480 scores as full size on DAVIS at 854x480 and costs a third)."""
 
+    lookahead: int = 2
     flow_side: int = 320
     strength: float = 0.85
     sigma: float = 20.0
     cut: float = 0.5
     mask_side: int = 960
+    window_sigma: float = 12.0
+    window_flow: str = "medium"
+    window_side: int = 480
+
+    def __post_init__(self) -> None:
+        from alphacut.errors import InvalidOption
+        from alphacut.video.flow import PRESETS
+
+        if not 0 <= self.lookahead <= 8:
+            raise InvalidOption("lookahead must be 0..8 frames")
+        if self.window_flow not in PRESETS:
+            raise InvalidOption(f"window_flow must be one of {', '.join(PRESETS)}")
 
 
 class TemporalSmoother:
-    """Call it on frames in display order: ``smoothed = smoother(soft, rgb)``. One per clip."""
+    """The causal filter. Call it on frames in display order: ``smoothed = smoother(soft,
+    rgb)``. One per clip."""
 
     def __init__(self, params: TemporalParams | None = None) -> None:
         self.params = params or TemporalParams()
@@ -51,82 +75,26 @@ class TemporalSmoother:
         self._prev_mask = None
 
     def __call__(self, soft: np.ndarray, rgb: np.ndarray) -> np.ndarray:
-        gray = self._small_gray(rgb)
-        work = self._work_copy(soft)
+        gray = small_gray(rgb, self.params.flow_side)
+        work = working_copy(soft, self.params.mask_side)
         prev_gray, prev_mask = self._prev_gray, self._prev_mask
         out = work
         if prev_gray is not None and prev_mask is not None and prev_gray.shape == gray.shape \
                 and prev_mask.shape == work.shape and self.params.strength > 0:
             out = self._blend(work, gray, prev_gray, prev_mask)
         self._prev_gray, self._prev_mask = gray, out
-        if work is soft or out is work:
-            return out if work is soft else soft
-        import cv2  # a large frame: the correction, made at working size, brought up
-
-        height, width = soft.shape
-        delta = cv2.resize(out - work, (width, height), interpolation=cv2.INTER_LINEAR)
-        return np.clip(soft + delta, 0.0, 1.0, out=delta)
-
-    def _work_copy(self, soft: np.ndarray) -> np.ndarray:
-        """``soft`` itself, or a copy with its long side cut to ``mask_side``."""
-        import cv2
-
-        height, width = soft.shape
-        scale = self.params.mask_side / max(height, width)
-        if scale >= 1.0:
-            return soft
-        size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        return cv2.resize(soft, size, interpolation=cv2.INTER_AREA)
-
-    def _small_gray(self, rgb: np.ndarray) -> np.ndarray:
-        import cv2
-
-        height, width = rgb.shape[:2]
-        scale = min(1.0, self.params.flow_side / max(height, width))
-        size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-
-    def _dis(self):  # type: ignore[no-untyped-def]
-        import cv2
-
-        if self._flow is None:
-            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-        return self._flow
+        return soft if out is work else bring_up(soft, work, out)
 
     def _blend(self, soft: np.ndarray, gray: np.ndarray, prev_gray: np.ndarray,
                prev_mask: np.ndarray) -> np.ndarray:
         """``soft`` pulled towards ``prev_mask`` warped into this frame, where trusted."""
-        import cv2
-
+        if self._flow is None:
+            self._flow = make_dis("fast")
         # flow from this frame to the previous one: where each pixel was a frame ago
-        flow = self._dis().calc(gray, prev_gray, None)
-        h, w = gray.shape
-        grid_x, grid_y = _grid(h, w)
-        map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
-        warped_gray = cv2.remap(prev_gray, map_x, map_y, cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE)
-        error = cv2.GaussianBlur(cv2.absdiff(gray, warped_gray).astype(np.float32), (5, 5), 0)
-        trust = np.exp(-error / self.params.sigma)
-        inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-        trust[~inside] = 0.0
-        if float(np.mean(trust < 0.37)) > self.params.cut:
+        warp = warp_between(self._flow, gray, prev_gray, self.params.sigma)
+        if warp.cut(self.params.cut):
             return soft  # a scene cut: start afresh
-        big_h, big_w = soft.shape
-        sx, sy = big_w / w, big_h / h
-        big_flow = cv2.resize(flow, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
-        bx, by = _grid(big_h, big_w)
-        warped = cv2.remap(prev_mask, bx + big_flow[..., 0] * sx, by + big_flow[..., 1] * sy,
-                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        weight = cv2.resize(trust, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
+        warped = warp.apply(prev_mask)
+        weight = warp.trust_at(soft.shape)
         weight *= self.params.strength
         return (soft + weight * (warped - soft)).astype(np.float32, copy=False)
-
-
-@lru_cache(maxsize=4)
-def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel coordinates ``float32 (H, W)`` x and y (read-only, shared)."""
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    xs.setflags(write=False)
-    ys.setflags(write=False)
-    return xs, ys
