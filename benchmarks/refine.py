@@ -40,7 +40,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MODULES = ("tiles", "laplacian", "matting", "foreground")  # refine modules, in import order
+MODULES = ("tiles", "laplacian", "strokes", "matting", "foreground")  # refine modules, in import order
 
 
 def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
