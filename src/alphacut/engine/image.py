@@ -6,7 +6,11 @@ Library, CLI batch, server, eval harness, benchmarks, video and cluster runners 
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import alphacut.engine.stages as stages
@@ -38,6 +42,7 @@ class Engine:
         self.pool = SessionPool(threads=self.config.runtime.threads, progress=progress,
                                 wrap=wrap_session)
         self._backgrounds: dict[str, RGB] = {}
+        self._prefetched: dict[str, Future[tuple[Decoded, float]]] = {}
 
     # ------------------------------------------------------------------ the split points
 
@@ -48,7 +53,40 @@ class Engine:
 
         limit = max_pixels or self.config.max_pixels
         timings = {} if timings is None else timings
+        pending = self._take_prefetched(source) if limit == self.config.max_pixels else None
+        if pending is not None:
+            decoded, seconds = pending.result()  # a failed decode raises here, as it would
+            timings["decode"] = timings.get("decode", 0.0) + seconds
+            return decoded
         return stages.run_timed(timings, "decode", decode, source, max_pixels=limit)
+
+    def prefetch(self, path: str | os.PathLike[str]) -> None:
+        """Start decoding the file at ``path`` on a helper thread, then warm up what refine
+        will import; the next ``decode`` of the same path takes the result (its
+        ``timings["decode"]`` is the helper's decode time). The CLI overlaps it with loading
+        the model's session: decoding releases the GIL."""
+        from alphacut.core.decode import decode
+
+        future: Future[tuple[Decoded, float]] = Future()
+        refine = self.config.refine
+
+        def work() -> None:
+            start = time.perf_counter()
+            try:
+                decoded = decode(path, max_pixels=self.config.max_pixels)
+            except BaseException as exc:  # handed to the decode() that takes it
+                future.set_exception(exc)
+                return
+            future.set_result((decoded, time.perf_counter() - start))
+            stages.preload_refine(refine)
+
+        self._prefetched[os.fspath(path)] = future
+        threading.Thread(target=work, name="alphacut-prefetch", daemon=True).start()
+
+    def _take_prefetched(self, source: ImageSource) -> Future[tuple[Decoded, float]] | None:
+        if not self._prefetched or not isinstance(source, (str, os.PathLike)):
+            return None
+        return self._prefetched.pop(os.fspath(source), None)
 
     def prepare(self, decoded: Decoded, timings: dict[str, float] | None = None,
                 **options: Any) -> Prepared:

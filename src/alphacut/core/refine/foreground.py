@@ -71,13 +71,11 @@ def band_box(alpha: Alpha, pad: int, band: np.ndarray | None = None
     """Bounding box (y0, y1, x0, x1) of the soft band, padded; None if there is no band.
     ``band``: :func:`soft_band` of ``alpha``, if made already."""
     soft = soft_band(alpha) if band is None else band
-    rows = np.flatnonzero(cv2.reduce(soft, 1, cv2.REDUCE_MAX))
-    if rows.size == 0:
+    x, y, bw, bh = cv2.boundingRect(soft)
+    if bw == 0 or bh == 0:
         return None
-    cols = np.flatnonzero(cv2.reduce(soft, 0, cv2.REDUCE_MAX))
     h, w = alpha.shape
-    return (max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1),
-            max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1))
+    return max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
 
 
 def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6)) -> RGB:
