@@ -7,15 +7,14 @@ Library, CLI batch, server, eval harness, benchmarks, video and cluster runners 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 
+import alphacut.engine.prefetch as prefetch
 import alphacut.engine.stages as stages
 from alphacut.config import Config, split_output
 from alphacut.engine.passes import ModelPass, ProgressFn, SessionPool, SessionWrapper, plan_passes
+from alphacut.engine.prefetch import Started
 from alphacut.engine.stages import Inferred, Prepared, SoftFilter
 from alphacut.errors import InvalidOption
 from alphacut.models.registry import get_spec
@@ -42,7 +41,8 @@ class Engine:
         self.pool = SessionPool(threads=self.config.runtime.threads, progress=progress,
                                 wrap=wrap_session)
         self._backgrounds: dict[str, RGB] = {}
-        self._prefetched: dict[str, Future[tuple[Decoded, float]]] = {}
+        self._prefetched: dict[str, Started] = {}
+        self._ready: dict[int, Prepared] = {}  # id(decoded) -> its prefetched Prepared
 
     # ------------------------------------------------------------------ the split points
 
@@ -53,46 +53,36 @@ class Engine:
 
         limit = max_pixels or self.config.max_pixels
         timings = {} if timings is None else timings
-        pending = self._take_prefetched(source) if limit == self.config.max_pixels else None
+        name = prefetch.key(source) if limit == self.config.max_pixels else None
+        pending = self._prefetched.pop(name, None) if name is not None else None
         if pending is not None:
-            decoded, seconds = pending.result()  # a failed decode raises here, as it would
+            prepared, seconds = pending.result()  # a failed decode raises here, as it would
             timings["decode"] = timings.get("decode", 0.0) + seconds
-            return decoded
+            self._ready[id(prepared.decoded)] = prepared
+            return prepared.decoded
         return stages.run_timed(timings, "decode", decode, source, max_pixels=limit)
 
     def prefetch(self, path: str | os.PathLike[str]) -> None:
-        """Start decoding the file at ``path`` on a helper thread, then warm up what refine
-        will import; the next ``decode`` of the same path takes the result (its
-        ``timings["decode"]`` is the helper's decode time). The CLI overlaps it with loading
-        the model's session: decoding releases the GIL."""
+        """Start decoding and preparing the file at ``path`` on a helper thread
+        (engine/prefetch.py); the next ``decode`` of that path and ``prepare`` of what it
+        returns take the results (timings: the helper's decode and preprocess seconds). The
+        CLI overlaps it with loading the model's session."""
         from alphacut.core.decode import decode
 
-        future: Future[tuple[Decoded, float]] = Future()
-        refine = self.config.refine
-
-        def work() -> None:
-            start = time.perf_counter()
-            try:
-                decoded = decode(path, max_pixels=self.config.max_pixels)
-            except BaseException as exc:  # handed to the decode() that takes it
-                future.set_exception(exc)
-                return
-            future.set_result((decoded, time.perf_counter() - start))
-            stages.preload_refine(refine)
-
-        self._prefetched[os.fspath(path)] = future
-        threading.Thread(target=work, name="alphacut-prefetch", daemon=True).start()
-
-    def _take_prefetched(self, source: ImageSource) -> Future[tuple[Decoded, float]] | None:
-        if not self._prefetched or not isinstance(source, (str, os.PathLike)):
-            return None
-        return self._prefetched.pop(os.fspath(source), None)
+        self._prefetched[os.fspath(path)] = prefetch.start(path, self.config, self.passes,
+                                                           decode)
 
     def prepare(self, decoded: Decoded, timings: dict[str, float] | None = None,
                 **options: Any) -> Prepared:
         """Preprocess for every pass (around the ``roi`` box if the config or ``options``
         give one); needs no session."""
         roi = self._config_for(options).refine.roi
+        ready = self._ready.pop(id(decoded), None) if self._ready else None
+        if ready is not None and ready.decoded is decoded and roi == self.config.refine.roi:
+            if timings is not None:
+                timings.update(ready.timings)
+                ready.timings = timings
+            return ready
         return stages.prepare(decoded, self.passes, timings, roi=roi)
 
     def infer(self, items: Sequence[Prepared], *, state: Any = None) -> list[Inferred]:
