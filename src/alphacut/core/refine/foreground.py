@@ -167,11 +167,35 @@ class WideMeans:
         means[3:] /= bg_den
         self.means = means
         self.taps = None if factor == 1 else (AxisTaps(a.shape[0], h), AxisTaps(a.shape[1], w))
+        self.whole = a.shape[0] * factor == h and a.shape[1] * factor == w
 
     def window(self, rows: slice, cols: slice) -> tuple[F32, F32]:
         """Both means on ``[rows, cols]`` of the full-size box, ``float32 (3, h', w')``."""
         if self.factor == 1:
             cut = self.means[:, rows, cols]
+        elif self.whole:
+            cut = self._resized_crop(rows, cols)
         else:
             cut = resize_window(self.means, self.size, rows, cols, taps=self.taps)
         return cut[:3], cut[3:]
+
+    def _resized_crop(self, rows: slice, cols: slice) -> F32:
+        """``resize_window`` when the box is a whole number of ``factor`` pixels: each plane's
+        crop (one source pixel of margin inside the box) resized by ``cv2.resize`` itself,
+        whose sample positions are then those of the whole box's resize."""
+        (src_r, out_r, n_r), (src_c, out_c, n_c) = (
+            _crop_axis(rows, self.means.shape[1], self.factor),
+            _crop_axis(cols, self.means.shape[2], self.factor))
+        return np.stack([cv2.resize(plane[src_r, src_c], (n_c, n_r),
+                                    interpolation=cv2.INTER_LINEAR)[out_r, out_c]
+                         for plane in self.means])
+
+
+def _crop_axis(span: slice, small: int, factor: int) -> tuple[slice, slice, int]:
+    """For full-size ``span`` of an axis that is ``small * factor`` long: the source crop
+    (whole source pixels covering it, plus one of margin where the axis goes on), the span
+    within the crop's resize, and that resize's length."""
+    lo, hi = span.start // factor, -(-span.stop // factor)
+    lo, hi = max(0, lo - 1), min(small, hi + 1)
+    offset = lo * factor
+    return slice(lo, hi), slice(span.start - offset, span.stop - offset), (hi - lo) * factor
