@@ -251,28 +251,29 @@ def pin_strokes(alpha: Alpha, soft: Mask, strokes: StrokeMap, zone: BoolMap, *, 
 
 def downsized(rgb: RGB, soft: Mask, unsure: Mask | None, size: tuple[int, int]
               ) -> tuple[RGB, Mask, Mask, Guide]:
-    """The working-size copies of the solve, all area-shrunk (``preprocess.shrink``) to
-    ``size = (h, w)``: the photo ``uint8 (h, w, 3)``, the soft mask and the map the trimap is
-    cut from (``unsure``, or the soft mask) ``float32 (h, w)``, and the grey guide of the
-    upsampling (full-size and working-size ``float32`` in [0, 1]). The photo's resize runs on
-    a second thread while this one does the rest (OpenCV releases the GIL)."""
+    """The working-size copies of the solve, all ``cv2.INTER_AREA`` to ``size = (h, w)``:
+    the photo ``uint8 (h, w, 3)``, the soft mask and the map the trimap is cut from
+    (``unsure``, or the soft mask) ``float32 (h, w)``, and the grey guide of the upsampling
+    (full-size and working-size ``float32`` in [0, 1]). The photo's resize runs on a second
+    thread while this one does the rest (OpenCV releases the GIL)."""
     from alphacut.core.mask import to_gray
-    from alphacut.core.preprocess import shrink
 
     jobs: list[Callable[[], object]] = [
-        lambda: shrink(rgb, size), lambda: _grey_pair(to_gray(rgb), size, soft, unsure)]
+        lambda: _area(rgb, size), lambda: _grey_pair(to_gray(rgb), size, soft, unsure)]
     image, rest = run_jobs(jobs)
     prior, cut, full, small = rest  # type: ignore[misc]
     return image, prior, cut, (full, small)  # type: ignore[return-value]
 
 
+def _area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
 def _grey_pair(gray: F32, size: tuple[int, int], soft: Mask, unsure: Mask | None
                ) -> tuple[Mask, Mask, F32, F32]:
-    from alphacut.core.preprocess import shrink
-
-    prior = shrink(soft, size)
-    cut = prior if unsure is None else shrink(unsure, size)
-    return prior, cut, gray, shrink(gray, size)
+    prior = _area(soft, size)
+    cut = prior if unsure is None else _area(unsure, size)
+    return prior, cut, gray, _area(gray, size)
 
 
 def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4,
