@@ -40,7 +40,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MODULES = ("tiles", "laplacian", "matting", "foreground")  # refine modules, in import order
+# refine modules, in import order (matting imports strokes)
+MODULES = ("tiles", "laplacian", "strokes", "matting", "foreground")
 
 
 def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:

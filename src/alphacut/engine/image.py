@@ -6,12 +6,15 @@ Library, CLI batch, server, eval harness, benchmarks, video and cluster runners 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
+import alphacut.engine.prefetch as prefetch
 import alphacut.engine.stages as stages
 from alphacut.config import Config, split_output
 from alphacut.engine.passes import ModelPass, ProgressFn, SessionPool, SessionWrapper, plan_passes
+from alphacut.engine.prefetch import Started
 from alphacut.engine.stages import Inferred, Prepared, SoftFilter
 from alphacut.errors import InvalidOption
 from alphacut.models.registry import get_spec
@@ -38,6 +41,8 @@ class Engine:
         self.pool = SessionPool(threads=self.config.runtime.threads, progress=progress,
                                 wrap=wrap_session)
         self._backgrounds: dict[str, RGB] = {}
+        self._prefetched: dict[str, Started] = {}
+        self._ready: dict[int, Prepared] = {}  # id(decoded) -> its prefetched Prepared
 
     # ------------------------------------------------------------------ the split points
 
@@ -48,13 +53,36 @@ class Engine:
 
         limit = max_pixels or self.config.max_pixels
         timings = {} if timings is None else timings
+        name = prefetch.key(source) if limit == self.config.max_pixels else None
+        pending = self._prefetched.pop(name, None) if name is not None else None
+        if pending is not None:
+            prepared, seconds = pending.result()  # a failed decode raises here, as it would
+            timings["decode"] = timings.get("decode", 0.0) + seconds
+            self._ready[id(prepared.decoded)] = prepared
+            return prepared.decoded
         return stages.run_timed(timings, "decode", decode, source, max_pixels=limit)
+
+    def prefetch(self, path: str | os.PathLike[str]) -> None:
+        """Start decoding and preparing the file at ``path`` on a helper thread
+        (engine/prefetch.py); the next ``decode`` of that path and ``prepare`` of what it
+        returns take the results (timings: the helper's decode and preprocess seconds). The
+        CLI overlaps it with loading the model's session."""
+        from alphacut.core.decode import decode
+
+        self._prefetched[os.fspath(path)] = prefetch.start(path, self.config, self.passes,
+                                                           decode)
 
     def prepare(self, decoded: Decoded, timings: dict[str, float] | None = None,
                 **options: Any) -> Prepared:
         """Preprocess for every pass (around the ``roi`` box if the config or ``options``
         give one); needs no session."""
         roi = self._config_for(options).refine.roi
+        ready = self._ready.pop(id(decoded), None) if self._ready else None
+        if ready is not None and ready.decoded is decoded and roi == self.config.refine.roi:
+            if timings is not None:
+                timings.update(ready.timings)
+                ready.timings = timings
+            return ready
         return stages.prepare(decoded, self.passes, timings, roi=roi)
 
     def infer(self, items: Sequence[Prepared], *, state: Any = None) -> list[Inferred]:

@@ -165,6 +165,8 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
     if threads is not None:
         config = config.replace(threads=threads)
     remover = Remover(config, progress=_download_callback(args))
+    if len(jobs) == 1:
+        remover.prefetch(jobs[0].source)  # decoded while the session loads (engine_steps)
     check_background(remover)
 
     def destination(job: Job) -> Path:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphacut.core.refine.tiles import Window, resize_window, run_tiles, tile_windows
+from alphacut.core.refine.tiles import AxisTaps, Window, resize_window, run_tiles, tile_windows
 from alphacut.types import RGB, Alpha
 
 SOFT_LOW, SOFT_HIGH = 0.004, 0.996
@@ -42,12 +42,14 @@ def _denominators(alpha: F32, radius: int) -> tuple[F32, F32]:
     return blurred + EPS, np.subtract(1.0 + EPS, blurred, out=blurred)
 
 
-def _correct(image: F32, alpha: F32, inv_alpha: F32, fg_mean: F32, bg_mean: F32) -> F32:
+def _correct(image: F32, alpha: F32, fg_mean: F32, bg_mean: F32) -> F32:
     """``fg_mean + a (I - a fg_mean - (1 - a) bg_mean)`` clipped to 0..255: planes
-    ``float32 (3, h, w)``, alpha planes ``(h, w)``."""
-    out = np.multiply(alpha, fg_mean)
+    ``float32 (3, h, w)``, alpha ``(h, w)``; computed as
+    ``fg_mean + a (I - bg_mean - a (fg_mean - bg_mean))`` (one temporary)."""
+    out = np.subtract(fg_mean, bg_mean)
+    out *= alpha
     np.subtract(image, out, out=out)
-    out -= np.multiply(inv_alpha, bg_mean)
+    out -= bg_mean
     out *= alpha
     out += fg_mean
     return np.clip(out, 0.0, 255.0, out=out)
@@ -55,21 +57,25 @@ def _correct(image: F32, alpha: F32, inv_alpha: F32, fg_mean: F32, bg_mean: F32)
 
 def soft_mask(alpha: Alpha) -> np.ndarray:
     """``uint8 (h, w)``: 1 where ``SOFT_LOW < alpha < SOFT_HIGH`` (the soft band), else 0."""
+    return soft_band(alpha) // 255
+
+
+def soft_band(alpha: Alpha) -> np.ndarray:
+    """``uint8 (h, w)``: 255 where ``SOFT_LOW < alpha < SOFT_HIGH`` (the soft band), else 0."""
     low, high = np.nextafter(np.float32(SOFT_LOW), 1), np.nextafter(np.float32(SOFT_HIGH), 0)
-    return cv2.inRange(alpha, float(low), float(high)) // 255
+    return cv2.inRange(alpha, float(low), float(high))
 
 
-def band_box(alpha: Alpha, pad: int) -> tuple[int, int, int, int] | None:
-    """Bounding box (y0, y1, x0, x1) of the soft band, padded; None if there is no band."""
-    soft = cv2.inRange(alpha, float(np.nextafter(np.float32(SOFT_LOW), 1)),
-                       float(np.nextafter(np.float32(SOFT_HIGH), 0)))
-    rows = np.flatnonzero(cv2.reduce(soft, 1, cv2.REDUCE_MAX))
-    if rows.size == 0:
+def band_box(alpha: Alpha, pad: int, band: np.ndarray | None = None
+             ) -> tuple[int, int, int, int] | None:
+    """Bounding box (y0, y1, x0, x1) of the soft band, padded; None if there is no band.
+    ``band``: :func:`soft_band` of ``alpha``, if made already."""
+    soft = soft_band(alpha) if band is None else band
+    x, y, bw, bh = cv2.boundingRect(soft)
+    if bw == 0 or bh == 0:
         return None
-    cols = np.flatnonzero(cv2.reduce(soft, 0, cv2.REDUCE_MAX))
     h, w = alpha.shape
-    return (max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1),
-            max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1))
+    return max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
 
 
 def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6)) -> RGB:
@@ -81,13 +87,15 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     ``sum(radii[1:])`` pixels (exact: a window's reflected border moves values at most that
     far inward, never onto a pixel written).
     """
-    box = band_box(alpha, pad=radii[0])
+    band = soft_band(alpha)
+    box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
     step = coarse_factor(radii[0])
     y0, y1 = _whole_steps(box[0], box[1], alpha.shape[0], step)
     x0, x1 = _whole_steps(box[2], box[3], alpha.shape[1], step)
     a = alpha[y0:y1, x0:x1]
+    soft = band[y0:y1, x0:x1]
     photo = rgb[y0:y1, x0:x1]
     wide = WideMeans(photo, a, radii[0])
     out = rgb.copy()
@@ -95,24 +103,24 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     local = tuple(radii[1:])
 
     def tile(window: Window) -> None:
-        soft = soft_mask(a[window.target])
-        if not soft.any():
+        here = soft[window.target]
+        if not here.any():
             return
         a_w = np.ascontiguousarray(a[window.rows, window.cols])
         inv_w = 1.0 - a_w
         image = np.ascontiguousarray(np.moveaxis(photo[window.rows, window.cols], -1, 0),
                                      dtype=np.float32)
-        fg_mean, bg_mean = wide.window(window.rows, window.cols)
-        fg = _correct(image, a_w, inv_w, fg_mean, bg_mean)
-        bg = bg_mean
+        fg_mean, bg = wide.window(window.rows, window.cols)
         for radius in local:
+            fg = _correct(image, a_w, fg_mean, bg)
             fg_den, bg_den = _denominators(a_w, radius)
             fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
             bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
-            fg = _correct(image, a_w, inv_w, fg_mean, bg)
-        rows, cols = window.inner
-        pixels = (fg[:, rows, cols] + 0.5).astype(np.uint8)  # fg is within 0..255
-        cv2.copyTo(cv2.merge(list(pixels)), soft, patch[window.target])
+        rows, cols = window.inner  # the last step: the tile's own pixels only
+        fg = _correct(image[:, rows, cols], a_w[rows, cols], fg_mean[:, rows, cols],
+                      bg[:, rows, cols])
+        pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
+        cv2.copyTo(cv2.merge(list(pixels)), here, patch[window.target])
 
     run_tiles(tile, tile_windows(a.shape, TILE, sum(local)))
     return out
@@ -158,11 +166,36 @@ class WideMeans:
         means[:3] /= fg_den
         means[3:] /= bg_den
         self.means = means
+        self.taps = None if factor == 1 else (AxisTaps(a.shape[0], h), AxisTaps(a.shape[1], w))
+        self.whole = a.shape[0] * factor == h and a.shape[1] * factor == w
 
     def window(self, rows: slice, cols: slice) -> tuple[F32, F32]:
         """Both means on ``[rows, cols]`` of the full-size box, ``float32 (3, h', w')``."""
         if self.factor == 1:
             cut = self.means[:, rows, cols]
+        elif self.whole:
+            cut = self._resized_crop(rows, cols)
         else:
-            cut = resize_window(self.means, self.size, rows, cols)
+            cut = resize_window(self.means, self.size, rows, cols, taps=self.taps)
         return cut[:3], cut[3:]
+
+    def _resized_crop(self, rows: slice, cols: slice) -> F32:
+        """``resize_window`` when the box is a whole number of ``factor`` pixels: each plane's
+        crop (one source pixel of margin inside the box) resized by ``cv2.resize`` itself,
+        whose sample positions are then those of the whole box's resize."""
+        (src_r, out_r, n_r), (src_c, out_c, n_c) = (
+            _crop_axis(rows, self.means.shape[1], self.factor),
+            _crop_axis(cols, self.means.shape[2], self.factor))
+        return np.stack([cv2.resize(plane[src_r, src_c], (n_c, n_r),
+                                    interpolation=cv2.INTER_LINEAR)[out_r, out_c]
+                         for plane in self.means])
+
+
+def _crop_axis(span: slice, small: int, factor: int) -> tuple[slice, slice, int]:
+    """For full-size ``span`` of an axis that is ``small * factor`` long: the source crop
+    (whole source pixels covering it, plus one of margin where the axis goes on), the span
+    within the crop's resize, and that resize's length."""
+    lo, hi = span.start // factor, -(-span.stop // factor)
+    lo, hi = max(0, lo - 1), min(small, hi + 1)
+    offset = lo * factor
+    return slice(lo, hi), slice(span.start - offset, span.stop - offset), (hi - lo) * factor

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -32,11 +33,19 @@ import numpy as np
 import numpy.typing as npt
 
 from alphacut.core.refine.strokes import StrokeMap
-from alphacut.core.refine.tiles import Window, footprint, resize_window, run_tiles, tile_windows
+from alphacut.core.refine.tiles import (
+    AxisTaps,
+    Window,
+    resize_window,
+    run_jobs,
+    run_tiles,
+    tile_windows,
+)
 from alphacut.types import RGB, Alpha, Mask
 
 BoolMap = npt.NDArray[np.bool_]
 F32 = npt.NDArray[np.float32]
+Guide = tuple[F32, F32]  # grey photo float32 in [0, 1], at full and at working size
 
 MIN_REACH = 12  # pixels: small images still get a band as wide as a model's blur
 UPSAMPLE_TILE = 256  # pixels per tile side when the matte is brought to full size
@@ -153,11 +162,9 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     if not band and not marked:
         return soft
     _preload_scipy()
+    gray: Guide | None = None
     if scaled:
-        image = cv2.resize(rgb, (work_w, work_h), interpolation=cv2.INTER_AREA)
-        prior = cv2.resize(soft, (work_w, work_h), interpolation=cv2.INTER_AREA)
-        cut = prior if unsure is None else cv2.resize(cut, (work_w, work_h),
-                                                      interpolation=cv2.INTER_AREA)
+        image, prior, cut, gray = downsized(rgb, soft, unsure, (work_h, work_w))
     else:
         image, prior = rgb, soft
     long_side = max(work_h, work_w)
@@ -181,7 +188,7 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     if scaled:
-        alpha = upsample_matte(alpha, rgb)
+        alpha = upsample_matte(alpha, rgb, guide=gray)
     if strokes is None or zone is None:
         return alpha
     return pin_strokes(alpha, soft, strokes, zone, band=band)
@@ -242,31 +249,64 @@ def pin_strokes(alpha: Alpha, soft: Mask, strokes: StrokeMap, zone: BoolMap, *, 
     return alpha
 
 
-def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4) -> Alpha:
+def downsized(rgb: RGB, soft: Mask, unsure: Mask | None, size: tuple[int, int]
+              ) -> tuple[RGB, Mask, Mask, Guide]:
+    """The working-size copies of the solve, all ``cv2.INTER_AREA`` to ``size = (h, w)``:
+    the photo ``uint8 (h, w, 3)``, the soft mask and the map the trimap is cut from
+    (``unsure``, or the soft mask) ``float32 (h, w)``, and the grey guide of the upsampling
+    (full-size and working-size ``float32`` in [0, 1]). The photo's resize runs on a second
+    thread while this one does the rest (OpenCV releases the GIL)."""
+    from alphacut.core.mask import to_gray
+
+    jobs: list[Callable[[], object]] = [
+        lambda: _area(rgb, size), lambda: _grey_pair(to_gray(rgb), size, soft, unsure)]
+    image, rest = run_jobs(jobs)
+    prior, cut, full, small = rest  # type: ignore[misc]
+    return image, prior, cut, (full, small)  # type: ignore[return-value]
+
+
+def _area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
+def _grey_pair(gray: F32, size: tuple[int, int], soft: Mask, unsure: Mask | None
+               ) -> tuple[Mask, Mask, F32, F32]:
+    prior = _area(soft, size)
+    cut = prior if unsure is None else _area(unsure, size)
+    return prior, cut, gray, _area(gray, size)
+
+
+def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4,
+                   guide: Guide | None = None) -> Alpha:
     """Guided upsampling of a working-size matte ``float32 (h, w)`` to ``rgb``'s ``(H, W)``.
 
     The guided filter's linear coefficients are fitted at ``(h, w)`` against the grey image and
     applied to the full-resolution grey image, so edges follow the photo. Returns [0, 1].
-    Applied tile by tile: a tile whose coefficients are all ``a = 0, b = c`` is just ``c``.
+    ``guide``: that grey image at ``(H, W)`` and at ``(h, w)`` (``float32`` in [0, 1],
+    INTER_AREA), if already made. Applied tile by tile: a tile whose coefficients are all
+    ``a = 0, b = c`` is just ``c``.
     """
     from alphacut.core.mask import guided_coefficients, to_gray
 
     height, width = rgb.shape[:2]
     h, w = alpha.shape
-    gray = to_gray(rgb)
-    a, b = guided_coefficients(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), alpha,
-                               radius, eps)
+    if guide is None:
+        gray = to_gray(rgb)
+        guide = (gray, cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA))
+    gray, gray_small = guide
+    a, b = guided_coefficients(gray_small, alpha, radius, eps)
     coefficients = np.stack([a, b])
     out = np.empty((height, width), np.float32)
+    taps = AxisTaps(h, height), AxisTaps(w, width)
 
     def tile(window: Window) -> None:
         rows, cols = window.target
-        near = coefficients[:, footprint(h, height, rows), footprint(w, width, cols)]
+        near = coefficients[:, taps[0].footprint(rows), taps[1].footprint(cols)]
         level = near[1].flat[0]
         if not near[0].any() and (near[1] == level).all():
             out[rows, cols] = min(max(float(level), 0.0), 1.0)
             return
-        ab = resize_window(coefficients, (height, width), rows, cols)
+        ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
         ab[0] *= gray[rows, cols]
         ab[0] += ab[1]
         np.clip(ab[0], 0.0, 1.0, out=out[rows, cols])

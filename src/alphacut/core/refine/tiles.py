@@ -113,20 +113,54 @@ def footprint(src: int, dst: int, span: slice) -> slice:
     return slice(int(first.min()), int(second.max()) + 1)
 
 
-def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice) -> F32:
+class AxisTaps:
+    """The ``cv2.resize`` ``INTER_LINEAR`` taps of a whole ``src`` -> ``dst`` axis, computed
+    once and sliced per window (equal to :func:`_taps` of the window)."""
+
+    def __init__(self, src: int, dst: int) -> None:
+        self.src = src
+        self.first, self.second, self.w0, self.w1 = _taps(src, dst, 0, dst)
+
+    def span(self, span: slice) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
+        """The taps of destination ``span`` (a plain in-range slice)."""
+        return self.first[span], self.second[span], self.w0[span], self.w1[span]
+
+    def footprint(self, span: slice) -> slice:
+        """As :func:`footprint`; the taps are monotonic, so the ends give the range."""
+        return slice(int(self.first[span.start]), int(self.second[span.stop - 1]) + 1)
+
+
+def run_jobs(jobs: list[Callable[[], T]]) -> list[T]:
+    """Each of ``jobs`` called once, the first ones on helper threads when the refine step
+    may use more than one (:func:`refine_threads`), the last on this thread; their results
+    in order. For independent OpenCV/numpy steps, which release the GIL."""
+    if refine_threads() <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(min(len(jobs) - 1, refine_threads())) as pool:
+        futures = [pool.submit(job) for job in jobs[:-1]]
+        last = jobs[-1]()
+        return [f.result() for f in futures] + [last]
+
+
+def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice, *,
+                  taps: tuple[AxisTaps, AxisTaps] | None = None) -> F32:
     """``cv2.resize(small, (W, H), interpolation=INTER_LINEAR)[rows, cols]`` without the
     full-size array, for ``small`` ``float32 (p, h, w)`` (planes resized alike); ``size`` =
-    ``(H, W)``; ``rows``/``cols`` plain in-range slices. Returns ``float32 (p, h', w')``.
+    ``(H, W)``; ``rows``/``cols`` plain in-range slices; ``taps``: the axes' taps of this
+    ``small`` -> ``size`` resize, if made already. Returns ``float32 (p, h', w')``.
 
     Horizontal pass, then vertical, as OpenCV does; each gathers whole rows of a transposed
     copy of the few source pixels involved (no BLAS: its threads stall a busy machine).
     """
     height, width = size
-    y0, y1, wy0, wy1 = _taps(small.shape[-2], height, rows.start, rows.stop)
-    x0, x1, wx0, wx1 = _taps(small.shape[-1], width, cols.start, cols.stop)
-    ylo, xlo = int(y0.min()), int(x0.min())
+    if taps is None:
+        y0, y1, wy0, wy1 = _taps(small.shape[-2], height, rows.start, rows.stop)
+        x0, x1, wx0, wx1 = _taps(small.shape[-1], width, cols.start, cols.stop)
+    else:
+        (y0, y1, wy0, wy1), (x0, x1, wx0, wx1) = taps[0].span(rows), taps[1].span(cols)
+    ylo, xlo = int(y0[0]), int(x0[0])
     band = np.ascontiguousarray(
-        small[:, ylo:int(y1.max()) + 1, xlo:int(x1.max()) + 1].transpose(0, 2, 1))
+        small[:, ylo:int(y1[-1]) + 1, xlo:int(x1[-1]) + 1].transpose(0, 2, 1))
     horiz = np.take(band, x0 - xlo, axis=1) * wx0[:, None]
     horiz += np.take(band, x1 - xlo, axis=1) * wx1[:, None]
     horiz = np.ascontiguousarray(horiz.transpose(0, 2, 1))  # (p, source rows, w')
