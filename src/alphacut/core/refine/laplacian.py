@@ -3,11 +3,11 @@
 Levin et al.'s matting Laplacian ("A Closed-Form Solution to Natural Image Matting", PAMI
 2008) of 3x3 colour windows, built for the windows that touch the band and kept only for the
 rows the solve uses (the unknown pixels), as a 25-offset stencil. Every window's colour mean
-and covariance come from float64 box filters over the band's crop; the covariance is
-inverted in float64 (stable where colours are nearly collinear); the 45 distinct entries of
-each window (the Laplacian is symmetric) are formed in float32, then each row gathers its
-81 window contributions. Both passes split between the threads the caller allows
-(tiles.refine_threads).
+and covariance come from its own 9 pixels, in float64, for the windows the band needs only;
+the covariance is inverted in float64 (stable where colours are nearly collinear); the 45
+distinct entries of each window (the Laplacian is symmetric) are formed in float32, then each
+row gathers its 81 window contributions. Both passes split between the threads the caller
+allows (tiles.refine_threads).
 """
 
 from __future__ import annotations
@@ -53,42 +53,37 @@ def offset_index(dy: int, dx: int) -> int:
     return (dy + 2) * 5 + dx + 2
 
 
-def window_statistics(image: F32, eps: float) -> F64:
-    """Per pixel, the colour mean and regularised covariance of the 3x3 window centred there:
-    ``float64 (9, h, w)``, planes ``mean r, g, b`` then ``cov rr, rg, rb, gg, gb, bb`` (the
-    diagonal plus ``eps / 9``).
+def window_moments(colours: F32, eps: float) -> tuple[F32, F64]:
+    """Per window: its centred colours and regularised covariance, from its own 9 pixels.
 
-    ``image``: ``float32 (h, w, 3)`` in [0, 1]. Box sums by OpenCV in float64 (``E[ab] -
-    E[a] E[b]`` keeps about 1e-14: far below the ``eps / 9`` regulariser). Values on the
-    border row and column are not meaningful (no window is centred there).
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. The mean
+    and the covariance are formed in float64 from the centred colours (no ``E[ab] - E[a]
+    E[b]`` cancellation), only for the windows the band needs. Returns ``x = colours - mean``
+    ``float32 (9, 3, M)`` and ``cov + eps/9 I`` as ``float64 (6, M)``, entries ``rr, rg, rb,
+    gg, gb, bb`` (:data:`PAIRS`).
     """
-    h, w = image.shape[:2]
-    planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float64)
-    stats = np.empty((9, h, w), np.float64)
-
-    def box(src: F64, dst: F64) -> None:
-        cv2.boxFilter(src, cv2.CV_64F, (3, 3), dst=dst, normalize=True,
-                      borderType=cv2.BORDER_REPLICATE)
-
-    for a in range(3):
-        box(planes[a], stats[a])
-    for slot, (a, b) in enumerate(PAIRS, start=3):
-        box(planes[a] * planes[b], stats[slot])
-        stats[slot] -= stats[a] * stats[b]
-        if a == b:
-            stats[slot] += eps / 9.0
-    return stats
+    wide = colours.astype(np.float64)
+    mean = wide.sum(axis=0)
+    mean *= 1.0 / 9.0
+    wide -= mean
+    cov = np.empty((6, colours.shape[2]), np.float64)
+    for slot, (a, b) in enumerate(PAIRS):
+        np.einsum("im,im->m", wide[:, a], wide[:, b], out=cov[slot])
+    cov *= 1.0 / 9.0
+    cov[[0, 3, 5]] += eps / 9.0
+    return wide.astype(np.float32), cov
 
 
-def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
+def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
     """Per window: the centred colours ``x`` and ``y = (cov + eps/9 I)^-1 x``.
 
-    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]; ``stats``:
-    ``float64 (9, M)``, the windows' :func:`window_statistics`. The 3x3 inverse is formed in
-    float64 (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. The
+    statistics come from :func:`window_moments`; the 3x3 inverse is formed in float64
+    (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
     ``y``, ``float32 (9, 3, M)`` each.
     """
-    c00, c01, c02, c11, c12, c22 = stats[3:]
+    x, cov = window_moments(colours, eps)
+    c00, c01, c02, c11, c12, c22 = cov
     i00 = c11 * c22 - c12 * c12
     i01 = c02 * c12 - c01 * c22
     i02 = c01 * c12 - c02 * c11
@@ -99,10 +94,6 @@ def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     inverse = [(i * inv_det).astype(np.float32) for i in (i00, i01, i02, i11, i12, i22)]
     rows = [[inverse[0], inverse[1], inverse[2]], [inverse[1], inverse[3], inverse[4]],
             [inverse[2], inverse[4], inverse[5]]]
-    mean_hi = stats[:3].astype(np.float32)  # the mean as two float32 parts: the centred
-    mean_lo = (stats[:3] - mean_hi).astype(np.float32)  # colours as exact as float64's
-    x = colours - mean_hi
-    x -= mean_lo
     y = np.empty(x.shape, np.float32)
     for a in range(3):
         row = rows[a]
@@ -113,13 +104,13 @@ def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     return x, y
 
 
-def pair_terms(planes: F32, stats: F64, base: Ints, width: int, eps: float, out: F32) -> None:
+def pair_terms(planes: F32, base: Ints, width: int, eps: float, out: F32) -> None:
     """The 45 distinct window entries ``L_w[i, j]`` (``i <= j``, rows as
     :data:`PAIR_SLOT`) of the windows centred at ``base`` (flat crop indices), written into
     ``out`` ``float32 (45, base.size)``: ``delta_ij - (1 + y_i . x_j) / 9``."""
     index = [base + dy * width + dx for dy, dx in WINDOW]
     colours = np.stack([planes[:, idx] for idx in index])  # (9, 3, M)
-    x, y = window_terms(colours, stats[:, base], eps)
+    x, y = window_terms(colours, eps)
     first = 0
     for i in range(9):
         g = out[first:first + 9 - i]
@@ -167,7 +158,6 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     window_ids = np.full((h + 2, w + 2), m, np.int32)  # padded: a row pixel's windows
     window_ids[1:-1, 1:-1].flat[base] = np.arange(m, dtype=np.int32)  # are all in it
     planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
-    stats = window_statistics(image, eps).reshape(9, -1)
     terms = np.empty((45, m + 1), np.float32)
     terms[:, m] = 0.0
     threads = refine_threads() if m > SPLIT_ROWS else 1
@@ -176,7 +166,7 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     def windows(span: Ints) -> None:
         stop = min(int(span[-1]) + 1, m)
         block = np.empty((45, stop - int(span[0])), np.float32)
-        pair_terms(planes, stats, base[int(span[0]):stop], w, eps, block)
+        pair_terms(planes, base[int(span[0]):stop], w, eps, block)
         terms[:, int(span[0]):stop] = block
 
     run_tiles(windows, spans, threads)
