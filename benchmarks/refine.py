@@ -53,7 +53,9 @@ def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
                               capture_output=True, text=True)
         if show.returncode != 0:
             continue  # a helper module the reference does not have
-        source = show.stdout.replace("alphacut.core.refine.", "_ref_refine_")
+        source = show.stdout
+        for other in MODULES:  # the reference's own modules; the rest (strokes) are shared
+            source = source.replace(f"alphacut.core.refine.{other}", f"_ref_refine_{other}")
         file = folder / f"_ref_refine_{name}.py"
         file.write_text(source)
         spec = importlib.util.spec_from_file_location(f"_ref_refine_{name}", file)
@@ -65,14 +67,14 @@ def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
     return loaded
 
 
-def photos(evaldata: Path, work: Path) -> dict[str, Path]:
-    """The two 12 MP test photos (made once, like benchmarks/run.py's)."""
+def photos(evaldata: Path, work: Path, megapixels: float = 12.0) -> dict[str, Path]:
+    """The two test photos of ``megapixels`` (made once, like benchmarks/run.py's)."""
     sys.path.insert(0, str(HERE))
     from run import landscape_photos, make_photo
 
     sources = {"ecssd": landscape_photos(evaldata / "ecssd" / "images")[0],
                "hair": evaldata / "alphamatting_train_lowres" / "images" / "GT04.png"}
-    return {name: make_photo(src, work / f"12mp-{name}.jpg", 12.0)
+    return {name: make_photo(src, work / f"{megapixels:g}mp-{name}.jpg", megapixels)
             for name, src in sources.items()}
 
 
@@ -126,19 +128,21 @@ def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, M
     from alphacut.eval.datasets import read_rgb
 
     rows = []
-    images = {name: read_rgb(path) for name, path in photos(args.evaldata, args.work).items()}
+    images = {name: read_rgb(path)
+              for name, path in photos(args.evaldata, args.work, args.megapixels).items()}
     for model in args.models:
         session = model_session(model)
         for name, rgb in images.items():
             soft = soft_mask(session, rgb)
             infer_wall, infer_cpu = infer_times(session, rgb, args.repeat)
             runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
-            refine(new, rgb, soft)  # warm-up (first-call allocations, imports)
-            for _ in range(args.repeat):
-                a_old, f_old, t_old = refine(old, rgb, soft)
-                a_new, f_new, t_new = refine(new, rgb, soft)
-                runs["old"].append(t_old)
-                runs["new"].append(t_new)
+            with held_to(args.threads):
+                refine(new, rgb, soft)  # warm-up (first-call allocations, imports)
+                for _ in range(args.repeat):
+                    a_old, f_old, t_old = refine(old, rgb, soft)
+                    a_new, f_new, t_new = refine(new, rgb, soft)
+                    runs["old"].append(t_old)
+                    runs["new"].append(t_new)
             med = {side: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
                    for side, rs in runs.items()}
             fg_diff = np.abs(f_new.astype(np.int16) - f_old.astype(np.int16))
@@ -157,6 +161,23 @@ def speed(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, M
                   f"{row['old_cpu']:.3f}) new {row['new_wall']:.3f}s (cpu {row['new_cpu']:.3f})"
                   f"; infer {infer_wall:.3f}s", file=sys.stderr)
     return rows
+
+
+def held_to(threads: int) -> Any:
+    """Refine held to ``threads`` threads (both trees: their tiles modules are separate, so
+    the reference's cap is set too), or a no-op for 0."""
+    import contextlib
+
+    from alphacut.core.refine.tiles import limited_threads
+
+    if threads <= 0:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(limited_threads(threads))
+    reference = sys.modules.get("_ref_refine_tiles")
+    if reference is not None:
+        stack.enter_context(reference.limited_threads(threads))
+    return stack
 
 
 def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str, ModuleType]
@@ -283,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--batch", type=int, default=0, help="1 MP photos for the batch test")
+    parser.add_argument("--megapixels", type=float, default=12.0,
+                        help="size of the two speed photos (1: a batch photo)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="hold refine to this many threads (1: as on a batch's finisher)")
     parser.add_argument("--limit", type=int, default=40, help="ecssd photos for --quality")
     parser.add_argument("--evaldata", type=Path, default=ROOT.parent / "shared" / "evaldata")
     parser.add_argument("--work", type=Path, default=HERE / "work" / "refine")

@@ -1,4 +1,4 @@
-"""Round 2 of the refine speed work (issue 14): the stencil's box-filter window statistics,
+"""Round 2 of the refine speed work (issue 14): the stencil's per-window statistics,
 the solver's warm start and step count, and the thread cap, each against the plain way on a
 real photo (alphamatting GT04, fur)."""
 
@@ -30,18 +30,22 @@ def fur() -> tuple[np.ndarray, np.ndarray]:
     return read_rgb(sample.image_path), cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def test_window_statistics_equal_each_windows_own_mean_and_covariance(
+def test_window_moments_equal_each_windows_own_mean_and_covariance(
         fur: tuple[np.ndarray, np.ndarray]) -> None:
     rgb, _ = fur
     image = rgb[200:240, 300:340].astype(np.float32) / 255.0
-    stats = laplacian.window_statistics(image, 1e-5)
-    for cy, cx in [(1, 1), (7, 30), (20, 20), (38, 38)]:
-        colours = image[cy - 1:cy + 2, cx - 1:cx + 2].reshape(9, 3).astype(np.float64)
-        mean = colours.mean(axis=0)
-        cov = (colours - mean).T @ (colours - mean) / 9.0 + 1e-5 / 9.0 * np.eye(3)
-        assert np.allclose(stats[:3, cy, cx], mean, atol=1e-12)
-        upper = [cov[a, b] for a, b in laplacian.PAIRS]
-        assert np.allclose(stats[3:, cy, cx], upper, atol=1e-12), (cy, cx)
+    centres = [(1, 1), (7, 30), (20, 20), (38, 38)]
+    colours = np.stack([np.stack([image[cy + dy, cx + dx] for cy, cx in centres], axis=1)
+                        for dy, dx in laplacian.WINDOW])  # (9, 3, M)
+    x, cov = laplacian.window_moments(colours, 1e-5)
+    for m, (cy, cx) in enumerate(centres):
+        pixels = image[cy - 1:cy + 2, cx - 1:cx + 2].reshape(9, 3).astype(np.float64)
+        mean = pixels.mean(axis=0)
+        full = (pixels - mean).T @ (pixels - mean) / 9.0 + 1e-5 / 9.0 * np.eye(3)
+        assert np.allclose(x[:, :, m], pixels - mean, atol=1e-7)
+        upper = [full[a, b] for a, b in laplacian.PAIRS]
+        assert np.allclose(cov[:, m], upper, rtol=1e-5, atol=1e-11), (cy, cx)
+    assert np.abs(x).max() > 1e-3  # real texture, not a flat patch
 
 
 def _band_system(rgb: np.ndarray, soft: np.ndarray):  # type: ignore[no-untyped-def]
@@ -81,3 +85,34 @@ def test_refine_band_is_the_same_on_one_thread_and_from_a_warm_start(
     wrong_size = matting.refine_band(rgb, soft, initial=np.zeros((7, 7), np.float32))
     np.testing.assert_array_equal(wrong_size, reference)
 
+
+
+def _plain_trimap(soft: np.ndarray, lo: float, hi: float, width: int, reach: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """band_trimap the plain way: full-frame distance maps, nested where()."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    fg = cv2.erode((soft >= hi).astype(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE)
+    bg = cv2.erode((soft <= lo).astype(np.uint8), kernel, borderType=cv2.BORDER_REPLICATE)
+    inside = (soft >= 0.5).astype(np.uint8)
+    to_outside = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_5)
+    to_inside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_5)
+    near = np.where(inside > 0, to_outside <= reach, to_inside <= reach)
+    known = np.where(fg > 0, 1.0, np.where(bg > 0, 0.0, soft)).astype(np.float32)
+    return near & (fg == 0) & (bg == 0), known
+
+
+@pytest.mark.parametrize("reach", [3, 12, 40])
+def test_band_trimap_on_the_unsure_box_equals_the_full_frame_way(
+        fur: tuple[np.ndarray, np.ndarray], reach: int) -> None:
+    _, soft = fur
+    w = soft.shape[1]
+    edge = soft.copy()
+    edge[:, : w // 3] = np.linspace(0.0, 1.0, w // 3, dtype=np.float32)  # grey at the border
+    sure = np.zeros_like(soft)  # no unsure pixel at all: no box
+    for mask in (soft, edge, sure):
+        unknown, known = matting.band_trimap(mask, lo=0.05, hi=0.95, width=1, reach=reach)
+        plain_unknown, plain_known = _plain_trimap(mask, 0.05, 0.95, 1, reach)
+        np.testing.assert_array_equal(unknown, plain_unknown)
+        np.testing.assert_array_equal(known, plain_known)
+    assert matting.band_trimap(soft, lo=0.05, hi=0.95, width=1, reach=reach)[0].sum() > 100
+    assert not matting.band_trimap(sure, lo=0.05, hi=0.95, width=1, reach=reach)[0].any()

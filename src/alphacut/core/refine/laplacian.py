@@ -3,11 +3,11 @@
 Levin et al.'s matting Laplacian ("A Closed-Form Solution to Natural Image Matting", PAMI
 2008) of 3x3 colour windows, built for the windows that touch the band and kept only for the
 rows the solve uses (the unknown pixels), as a 25-offset stencil. Every window's colour mean
-and covariance come from float64 box filters over the band's crop; the covariance is
-inverted in float64 (stable where colours are nearly collinear); the 45 distinct entries of
-each window (the Laplacian is symmetric) are formed in float32, then each row gathers its
-81 window contributions. Both passes split between the threads the caller allows
-(tiles.refine_threads).
+and covariance come from its own 9 pixels (centred, float32), for the windows the band needs;
+the covariance is inverted in float64 (stable where colours are nearly collinear); the 45
+distinct entries of each window (the Laplacian is symmetric) are formed in float32, then each
+row gathers its 81 window contributions. Both passes split between the threads the caller
+allows (tiles.refine_threads).
 """
 
 from __future__ import annotations
@@ -53,42 +53,38 @@ def offset_index(dy: int, dx: int) -> int:
     return (dy + 2) * 5 + dx + 2
 
 
-def window_statistics(image: F32, eps: float) -> F64:
-    """Per pixel, the colour mean and regularised covariance of the 3x3 window centred there:
-    ``float64 (9, h, w)``, planes ``mean r, g, b`` then ``cov rr, rg, rb, gg, gb, bb`` (the
-    diagonal plus ``eps / 9``).
+def window_moments(colours: F32, eps: float) -> tuple[F32, F64]:
+    """Per window: its centred colours and regularised covariance, from its own 9 pixels.
 
-    ``image``: ``float32 (h, w, 3)`` in [0, 1]. Box sums by OpenCV in float64 (``E[ab] -
-    E[a] E[b]`` keeps about 1e-14: far below the ``eps / 9`` regulariser). Values on the
-    border row and column are not meaningful (no window is centred there).
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. The
+    covariance is formed from the centred colours (no ``E[ab] - E[a] E[b]`` cancellation),
+    only for the windows the band needs, in float32: a float32 mean is off by ~1e-7, which
+    shifts all 9 centred colours alike and the covariance by its square (~1e-14, far below
+    the ``eps / 9`` regulariser). Returns ``x = colours - mean`` ``float32 (9, 3, M)`` and
+    ``cov + eps/9 I`` as ``float64 (6, M)``, entries ``rr, rg, rb, gg, gb, bb``
+    (:data:`PAIRS`), ready for the float64 inverse.
     """
-    h, w = image.shape[:2]
-    planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float64)
-    stats = np.empty((9, h, w), np.float64)
-
-    def box(src: F64, dst: F64) -> None:
-        cv2.boxFilter(src, cv2.CV_64F, (3, 3), dst=dst, normalize=True,
-                      borderType=cv2.BORDER_REPLICATE)
-
-    for a in range(3):
-        box(planes[a], stats[a])
-    for slot, (a, b) in enumerate(PAIRS, start=3):
-        box(planes[a] * planes[b], stats[slot])
-        stats[slot] -= stats[a] * stats[b]
-        if a == b:
-            stats[slot] += eps / 9.0
-    return stats
+    x = colours - colours.sum(axis=0) * np.float32(1.0 / 9.0)
+    cov = np.empty((6, colours.shape[2]), np.float64)
+    product = np.empty(x.shape[::2], np.float32)  # (9, M)
+    for slot, (a, b) in enumerate(PAIRS):
+        np.multiply(x[:, a], x[:, b], out=product)
+        cov[slot] = product.sum(axis=0)
+    cov *= 1.0 / 9.0
+    cov[[0, 3, 5]] += eps / 9.0
+    return x, cov
 
 
-def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
+def window_terms(colours: F32, eps: float) -> tuple[F32, F32]:
     """Per window: the centred colours ``x`` and ``y = (cov + eps/9 I)^-1 x``.
 
-    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]; ``stats``:
-    ``float64 (9, M)``, the windows' :func:`window_statistics`. The 3x3 inverse is formed in
-    float64 (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
+    ``colours``: ``float32 (9, 3, M)`` (window pixel, channel, window) in [0, 1]. The
+    statistics come from :func:`window_moments`; the 3x3 inverse is formed in float64
+    (stable where colours are nearly collinear), applied in float32. Returns ``x`` and
     ``y``, ``float32 (9, 3, M)`` each.
     """
-    c00, c01, c02, c11, c12, c22 = stats[3:]
+    x, cov = window_moments(colours, eps)
+    c00, c01, c02, c11, c12, c22 = cov
     i00 = c11 * c22 - c12 * c12
     i01 = c02 * c12 - c01 * c22
     i02 = c01 * c12 - c02 * c11
@@ -99,10 +95,6 @@ def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     inverse = [(i * inv_det).astype(np.float32) for i in (i00, i01, i02, i11, i12, i22)]
     rows = [[inverse[0], inverse[1], inverse[2]], [inverse[1], inverse[3], inverse[4]],
             [inverse[2], inverse[4], inverse[5]]]
-    mean_hi = stats[:3].astype(np.float32)  # the mean as two float32 parts: the centred
-    mean_lo = (stats[:3] - mean_hi).astype(np.float32)  # colours as exact as float64's
-    x = colours - mean_hi
-    x -= mean_lo
     y = np.empty(x.shape, np.float32)
     for a in range(3):
         row = rows[a]
@@ -113,13 +105,16 @@ def window_terms(colours: F32, stats: F64, eps: float) -> tuple[F32, F32]:
     return x, y
 
 
-def pair_terms(planes: F32, stats: F64, base: Ints, width: int, eps: float, out: F32) -> None:
+def pair_terms(planes: F32, base: Ints, width: int, eps: float, out: F32) -> None:
     """The 45 distinct window entries ``L_w[i, j]`` (``i <= j``, rows as
     :data:`PAIR_SLOT`) of the windows centred at ``base`` (flat crop indices), written into
     ``out`` ``float32 (45, base.size)``: ``delta_ij - (1 + y_i . x_j) / 9``."""
-    index = [base + dy * width + dx for dy, dx in WINDOW]
-    colours = np.stack([planes[:, idx] for idx in index])  # (9, 3, M)
-    x, y = window_terms(colours, stats[:, base], eps)
+    colours = np.empty((9, 3, base.size), np.float32)  # (window pixel, channel, window)
+    for i, (dy, dx) in enumerate(WINDOW):
+        index = base + dy * width + dx
+        for a in range(3):  # one plane at a time: 8x faster than planes[:, index]
+            np.take(planes[a], index, out=colours[i, a])
+    x, y = window_terms(colours, eps)
     first = 0
     for i in range(9):
         g = out[first:first + 9 - i]
@@ -140,11 +135,13 @@ def _gather_rows(terms: F32, window_ids: npt.NDArray[np.int32], pixels: Ints, wi
     padded by one pixel -> window column, ``M`` (zeros) where no window is centred);
     ``pixels`` and ``width`` are in that padded frame."""
     out = np.zeros((25, pixels.size), np.float32)
+    part = np.empty(pixels.size, np.float32)
     for i, (dyi, dxi) in enumerate(WINDOW):
-        holder = window_ids[pixels - (dyi * width + dxi)]  # the window where p sits at i
+        # the window where p sits at i; intp indices: numpy gathers twice as fast with them
+        holder = window_ids[pixels - (dyi * width + dxi)].astype(np.intp)
         for j, (dyj, dxj) in enumerate(WINDOW):
-            row = terms[PAIR_SLOT[i][j]]
-            out[offset_index(dyj - dyi, dxj - dxi)] += row[holder]
+            np.take(terms[PAIR_SLOT[i][j]], holder, out=part)
+            out[offset_index(dyj - dyi, dxj - dxi)] += part
     return out
 
 
@@ -167,7 +164,6 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     window_ids = np.full((h + 2, w + 2), m, np.int32)  # padded: a row pixel's windows
     window_ids[1:-1, 1:-1].flat[base] = np.arange(m, dtype=np.int32)  # are all in it
     planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
-    stats = window_statistics(image, eps).reshape(9, -1)
     terms = np.empty((45, m + 1), np.float32)
     terms[:, m] = 0.0
     threads = refine_threads() if m > SPLIT_ROWS else 1
@@ -176,7 +172,7 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     def windows(span: Ints) -> None:
         stop = min(int(span[-1]) + 1, m)
         block = np.empty((45, stop - int(span[0])), np.float32)
-        pair_terms(planes, stats, base[int(span[0]):stop], w, eps, block)
+        pair_terms(planes, base[int(span[0]):stop], w, eps, block)
         terms[:, int(span[0]):stop] = block
 
     run_tiles(windows, spans, threads)
@@ -208,18 +204,17 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     pw = w + 4
     ids = np.full((h + 4, pw), -1, np.int32)  # int32: what scipy keeps (no index copy)
     n = stencil.shape[1]
-    ids[2:-2, 2:-2][unknown] = np.arange(n)
+    ids[2:-2, 2:-2][unknown] = np.arange(n, dtype=np.int32)
     fixed = np.zeros((h + 4, pw), np.float32)
-    fixed[2:-2, 2:-2] = np.where(unknown, 0.0, known)
+    fixed[2:-2, 2:-2] = known
+    fixed[2:-2, 2:-2][unknown] = 0.0
     ids, fixed = ids.ravel(), fixed.ravel()
-    pixels = np.flatnonzero(ids >= 0)
-    rhs = lam * prior[unknown].astype(np.float32)
-    cols = np.empty((n, 25), np.int32)
-    for k in range(25):
-        step = (k // 5 - 2) * pw + k % 5 - 2
-        cols[:, k] = ids[pixels + step]
-        rhs -= stencil[k] * fixed[pixels + step]
+    steps = np.array([(k // 5 - 2) * pw + k % 5 - 2 for k in range(25)], np.intp)
+    near = np.flatnonzero(ids >= 0)[:, None] + steps  # (n, 25): each row's 25 neighbours
+    cols = np.take(ids, near)
     vals = np.ascontiguousarray(stencil.T)
+    rhs = lam * prior[unknown].astype(np.float32)
+    rhs -= np.einsum("nk,nk->n", vals, np.take(fixed, near))
     vals[:, 12] += lam  # the diagonal (offset 0): the pull towards the prior
     # CSR straight away: offsets in ascending k are ascending columns, none repeated
     in_band = cols >= 0

@@ -97,16 +97,31 @@ def band_trimap(soft: Mask, *, lo: float, hi: float, width: int, reach: int,
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
         fg = cv2.erode(fg, kernel, borderType=cv2.BORDER_REPLICATE)
         bg = cv2.erode(bg, kernel, borderType=cv2.BORDER_REPLICATE)
-    inside = (soft >= 0.5).astype(np.uint8)
-    # within ``reach`` of the other side of the outline (distance transforms: linear time,
-    # where a morphology kernel that wide costs several times more)
-    to_outside = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_5)
-    to_inside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_5)
-    near = np.where(inside > 0, to_outside <= reach, to_inside <= reach)
-    unknown = near & (fg == 0) & (bg == 0)
-    rest = soft if value is None else value
-    known = np.where(fg > 0, 1.0, np.where(bg > 0, 0.0, rest)).astype(np.float32)
+    unsure = (fg == 0) & (bg == 0)
+    unknown = np.zeros(soft.shape, np.bool_)
+    box = _padded_box(unsure, reach + 1)  # a pixel within reach of the outline sees it in here
+    if box is not None:
+        inside = (soft[box] >= 0.5).astype(np.uint8)
+        # within ``reach`` of the other side of the outline (distance transforms: linear time,
+        # where a morphology kernel that wide costs several times more); each pixel is 0 in
+        # one of the two maps, so their sum is its distance to the other side
+        distance = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_5)
+        distance += cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_5)
+        unknown[box] = (distance <= reach) & unsure[box]
+    known = np.array(soft if value is None else value, dtype=np.float32)
+    known[fg > 0] = 1.0
+    known[bg > 0] = 0.0
     return unknown, known
+
+
+def _padded_box(mask: BoolMap, pad: int) -> tuple[slice, slice] | None:
+    """The bounding box of ``mask``'s set pixels grown by ``pad`` (clipped), or None."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    h, w = mask.shape
+    return (slice(max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)),
+            slice(max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)))
 
 
 def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
