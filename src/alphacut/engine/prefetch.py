@@ -1,8 +1,7 @@
 """One photo decoded and preprocessed on a helper thread while the model's session loads.
 
 A one-photo CLI run would otherwise decode only after the session is created; both take about
-a tenth of a second at 12 MP and decoding releases the GIL, so they overlap. The helper then
-imports what refine will need (scipy.sparse for the band solve), off the critical path.
+a tenth of a second at 12 MP and decoding releases the GIL, so they overlap.
 ``Engine.prefetch`` starts one; ``Engine.decode`` of the same path and ``Engine.prepare`` of
 the decoded image it returns take the results.
 """
@@ -28,7 +27,7 @@ Started = Future[tuple[Prepared, float]]
 def start(path: str | os.PathLike[str], config: Config, passes: Sequence[ModelPass],
           decode: Callable[..., Decoded]) -> Started:
     """Decode ``path`` (``decode(path, max_pixels=...)``) and prepare it for ``passes`` on a
-    daemon thread; then preload refine's imports. Returns the future of the result."""
+    daemon thread. Returns the future of the result."""
     future: Started = Future()
 
     def work() -> None:
@@ -41,7 +40,6 @@ def start(path: str | os.PathLike[str], config: Config, passes: Sequence[ModelPa
             future.set_exception(exc)
             return
         future.set_result((prepared, seconds))
-        stages.preload_refine(config.refine)
 
     threading.Thread(target=work, name="alphacut-prefetch", daemon=True).start()
     return future

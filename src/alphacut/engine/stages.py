@@ -132,14 +132,6 @@ def load_strokes(refine: RefineOptions, shape: tuple[int, int]) -> StrokeMap | N
     return rasterise(refine.strokes, shape)
 
 
-def preload_refine(refine: RefineOptions) -> None:
-    """Import now (on the calling thread) what ``refine_matte`` will need for ``refine``:
-    the band solve's scipy.sparse (~0.1 s), so that a one-photo run pays it off the critical
-    path."""
-    if refine.matting:
-        import scipy.sparse  # noqa: F401
-
-
 def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions,
                  strokes: StrokeMap | None = None) -> tuple[Mask, RGB]:
     """The refine stage: soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, clean

@@ -12,16 +12,12 @@ allows (tiles.refine_threads).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine.sparse import CsrMatrix
 from alphacut.core.refine.tiles import refine_threads, run_tiles
-
-if TYPE_CHECKING:
-    import scipy.sparse as sp
 
 BoolMap = npt.NDArray[np.bool_]
 F32 = npt.NDArray[np.float32]
@@ -191,18 +187,16 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
 
 
 def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: float
-                ) -> tuple[sp.csr_matrix, F32, F32]:
+                ) -> tuple[CsrMatrix, F32, F32]:
     """The band's system ``(L_UU + lam I) x = lam prior_U - L_UK known_K``.
 
     ``stencil`` from :func:`band_stencil`; ``unknown`` ``bool (h, w)``; ``known``/``prior``
     ``float32 (h, w)``. Returns the CSR matrix (``n x n``), the right-hand side and the
     diagonal (``float32 (n,)`` each).
     """
-    import scipy.sparse as sp  # ~0.15 s to import: only when a band is solved
-
     h, w = unknown.shape
     pw = w + 4
-    ids = np.full((h + 4, pw), -1, np.int32)  # int32: what scipy keeps (no index copy)
+    ids = np.full((h + 4, pw), -1, np.int32)  # int32 indices: what the CSR product takes
     n = stencil.shape[1]
     ids[2:-2, 2:-2][unknown] = np.arange(n, dtype=np.int32)
     fixed = np.zeros((h + 4, pw), np.float32)
@@ -220,11 +214,11 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     in_band = cols >= 0
     indptr = np.zeros(n + 1, np.int32)
     np.cumsum(in_band.sum(axis=1), out=indptr[1:])
-    system = sp.csr_matrix((vals[in_band], cols[in_band], indptr), shape=(n, n))
+    system = CsrMatrix(indptr, cols[in_band], vals[in_band], n)
     return system, rhs, vals[:, 12].copy()
 
 
-def pcg(a: sp.csr_matrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
+def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
         ) -> tuple[F32, int]:
     """Jacobi-preconditioned conjugate gradients on ``a x = b`` from ``x`` (updated in place),
     in float32 (half the memory traffic of float64; the answer is needed to about 1e-3 only).

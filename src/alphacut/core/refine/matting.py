@@ -9,7 +9,7 @@ model's soft mask::
     alpha_U = argmin  alpha^T L alpha + lam * |alpha_U - soft_U|^2,   alpha fixed on the trimap
 
 ``L`` is the matting Laplacian of 3x3 colour windows (laplacian.py). Only its rows for the
-band's pixels are built, at a bounded working resolution (``max_side``), with numpy and scipy
+band's pixels are built, at a bounded working resolution (``max_side``), with numpy and SciPy's compiled CSR product (sparse.py)
 alone (no numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned
 conjugate gradient steps started from the soft mask. Large images are solved at the working
 resolution and the working-size matte is brought back with edge-aware (guided) upsampling
@@ -22,9 +22,6 @@ known, the region each one reaches is decided again and gets a fresh band around
 
 from __future__ import annotations
 
-import importlib
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -176,7 +173,6 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     marked = strokes is not None and strokes.any
     if not band and not marked:
         return soft
-    _preload_scipy()
     gray: Guide | None = None
     if scaled:
         image, prior, cut, gray = downsized(rgb, soft, unsure, (work_h, work_w))
@@ -329,10 +325,3 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     run_tiles(tile, tile_windows((height, width), UPSAMPLE_TILE, 0))
     return out
 
-
-def _preload_scipy() -> None:
-    """Start importing scipy.sparse (~0.15 s, needed by the solve) on the other core while
-    this one resizes and builds the band's Laplacian."""
-    if "scipy.sparse" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("scipy.sparse",),
-                         daemon=True).start()

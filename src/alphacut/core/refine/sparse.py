@@ -1,0 +1,79 @@
+"""The band solve's sparse matrix: CSR arrays and their product with a vector.
+
+``import scipy.sparse`` costs about 0.16 s of CPU in a fresh process (scipy 1.17: its array-API
+layer pulls in numpy.testing and numpy.f2py), more than the whole band solve of a 1 MP photo,
+and a one-photo CLI run pays it every time. The solve needs one routine only: SciPy's compiled
+CSR matrix-vector product (``csr_matvec`` of ``scipy/sparse/_sparsetools``). That extension
+module needs nothing of ``scipy.sparse``'s Python side, so it is loaded on its own (under 1 ms);
+if that ever fails (another SciPy layout), ``scipy.sparse.csr_matrix`` does the same product.
+Both give the same bits: it is the same compiled loop.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+F32 = npt.NDArray[np.float32]
+I32 = npt.NDArray[np.int32]
+Matvec = Callable[[int, int, I32, I32, F32, F32, F32], None]
+
+
+@dataclass(frozen=True)
+class CsrMatrix:
+    """A square CSR matrix ``n x n``: ``indptr`` ``int32 (n + 1,)``, ``indices`` ``int32
+    (nnz,)`` (ascending within a row), ``data`` ``float32 (nnz,)``."""
+
+    indptr: I32
+    indices: I32
+    data: F32
+    n: int
+
+    def __matmul__(self, x: F32) -> F32:
+        """``A x`` for ``x`` ``float32 (n,)``: a new ``float32 (n,)``."""
+        matvec = compiled_matvec()
+        if matvec is None:
+            return _scipy_matrix(self) @ x  # type: ignore[operator, no-any-return]
+        out = np.zeros(self.n, np.float32)
+        matvec(self.n, self.n, self.indptr, self.indices, self.data,
+               np.ascontiguousarray(x, np.float32), out)
+        return out
+
+
+@lru_cache(maxsize=1)
+def compiled_matvec() -> Matvec | None:
+    """SciPy's ``csr_matvec`` (``y += A x``), loaded without ``scipy.sparse``; None if the
+    extension is not where this SciPy keeps it."""
+    try:
+        spec = importlib.util.find_spec("scipy")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations))) / "sparse"
+        name = "scipy.sparse._sparsetools"
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = folder / f"_sparsetools{suffix}"
+            if path.is_file():
+                loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+                module_spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+                if module_spec is None:
+                    return None
+                module = importlib.util.module_from_spec(module_spec)
+                loader.exec_module(module)
+                return module.csr_matvec  # type: ignore[no-any-return]
+    except (ImportError, OSError, AttributeError):
+        return None
+    return None
+
+
+def _scipy_matrix(a: CsrMatrix) -> object:
+    """The same matrix as ``scipy.sparse.csr_matrix`` (the fallback)."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((a.data, a.indices, a.indptr), shape=(a.n, a.n))
