@@ -10,8 +10,9 @@ model's soft mask::
 
 ``L`` is the matting Laplacian of 3x3 colour windows (laplacian.py). Only its rows for the
 band's pixels are built, at a bounded working resolution (``max_side``), with numpy and
-SciPy's compiled CSR product alone (sparse.py: no numba JIT, no first-call delay), and solved by a few dozen Jacobi-preconditioned
-conjugate gradient steps started from the soft mask. Large images are solved at the working
+SciPy's compiled CSR product alone (sparse.py: no numba JIT, no first-call delay), and
+solved by a few dozen Jacobi-preconditioned conjugate gradient steps started from the soft
+mask. Large images are solved at the working
 resolution and the working-size matte is brought back with edge-aware (guided) upsampling
 against the full-resolution photo, tile by tile: a tile whose guided coefficients are
 constant (sure regions away from the band) is filled, the others are computed (tiles.py).
