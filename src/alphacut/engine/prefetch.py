@@ -27,7 +27,7 @@ Started = Future[tuple[Prepared, float]]
 def start(path: str | os.PathLike[str], config: Config, passes: Sequence[ModelPass],
           decode: Callable[..., Decoded]) -> Started:
     """Decode ``path`` (``decode(path, max_pixels=...)``) and prepare it for ``passes`` on a
-    daemon thread. Returns the future of the result."""
+    helper thread. Returns the future of the result."""
     future: Started = Future()
 
     def work() -> None:
@@ -41,7 +41,9 @@ def start(path: str | os.PathLike[str], config: Config, passes: Sequence[ModelPa
             return
         future.set_result((prepared, seconds))
 
-    threading.Thread(target=work, name="alphacut-prefetch", daemon=True).start()
+    # not a daemon: an early exit (e.g. weights missing) waits for it rather than tearing
+    # the interpreter down under a decode in C code (which aborted the process)
+    threading.Thread(target=work, name="alphacut-prefetch", daemon=False).start()
     return future
 
 
