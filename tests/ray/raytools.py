@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -91,6 +92,33 @@ class Gate:
         os.set_blocking(fd, True)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(self.data)
+
+
+def run_with_fault(inputs: Path, gate: Gate, out: Path, fault: Callable[[], None]) -> Any:
+    """``remove_many`` over ``inputs`` and the gated image into ``out``, with ``fault`` done
+    on a side thread once the manifest records a first finished item; the gate opens after
+    the fault (or its failure, re-raised here). Returns the run's summary."""
+    from alphacut.interfaces.ray import remove_many
+
+    manifest = out / ".alphacut-manifest.jsonl"
+    problems: list[BaseException] = []
+
+    def strike() -> None:
+        try:
+            wait_until(lambda: manifest.exists() and bool(done_counts(manifest)),
+                       "a first finished item")
+            fault()
+        except BaseException as exc:
+            problems.append(exc)
+        finally:
+            gate.open()
+
+    side = threading.Thread(target=strike, daemon=True)
+    side.start()
+    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    side.join(timeout=60)
+    assert not problems, problems
+    return summary
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:

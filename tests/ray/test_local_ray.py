@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from raytools import (
     local_batch,
     manifest_lines,
     pets_folder,
-    wait_until,
+    run_with_fault,
 )
 
 from alphacut.interfaces.cli import main
@@ -70,25 +69,13 @@ def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path) -> None
     out = tmp_path / "out"
     manifest = out / ".alphacut-manifest.jsonl"
     killed: list[int] = []
-    problems: list[BaseException] = []
 
-    def kill_after_first_result() -> None:
-        try:
-            wait_until(lambda: manifest.exists() and bool(done_counts(manifest)),
-                       "a first finished item")
-            pid = actor_pids()[0]  # an actor ran that item; the pool is still up
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-        except BaseException as exc:
-            problems.append(exc)
-        finally:
-            gate.open()
+    def kill_an_actor() -> None:
+        pid = actor_pids()[0]  # an actor ran the first item; the pool is still up
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
 
-    killer = threading.Thread(target=kill_after_first_result, daemon=True)
-    killer.start()
-    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
-    killer.join(timeout=30)
-    assert not problems, problems
+    summary = run_with_fault(inputs, gate, out, kill_an_actor)
     assert killed, "no inference actor was found to kill"
     assert summary.failed == 0 and summary.written == 9
     counts = done_counts(manifest)

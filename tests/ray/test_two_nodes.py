@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from raytools import (
     local_batch,
     node_processes,
     pets_folder,
+    run_with_fault,
     wait_until,
 )
 
@@ -105,29 +105,17 @@ def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: An
     gate = Gate(tmp_path / "gate")
     out = tmp_path / "out"
     manifest = out / ".alphacut-manifest.jsonl"
-    problems: list[BaseException] = []
 
-    def remove_after_first_result() -> None:
-        try:
-            wait_until(lambda: manifest.exists() and bool(done_counts(manifest)),
-                       "a first finished item")
-            # three actors of 0.75 CPU on three 1-CPU nodes: one of them is on the doomed one
-            wait_until(lambda: bool(set(actor_pids()) & node_processes(extra)),
-                       "an inference actor on the third node")
-            doomed = node_processes(extra)
-            cluster.remove_node(extra, allow_graceful=False)
-            wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in doomed),
-                       "the lost node's processes to end")
-        except BaseException as exc:
-            problems.append(exc)
-        finally:
-            gate.open()
+    def lose_the_third_node() -> None:
+        # three actors of 0.75 CPU on three 1-CPU nodes: one of them is on the doomed one
+        wait_until(lambda: bool(set(actor_pids()) & node_processes(extra)),
+                   "an inference actor on the third node")
+        doomed = node_processes(extra)
+        cluster.remove_node(extra, allow_graceful=False)
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in doomed),
+                   "the lost node's processes to end")
 
-    remover = threading.Thread(target=remove_after_first_result, daemon=True)
-    remover.start()
-    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
-    remover.join(timeout=60)
-    assert not problems, problems
+    summary = run_with_fault(inputs, gate, out, lose_the_third_node)
     assert (summary.written, summary.failed) == (9, 0)
     _check_once(out, manifest, 9)
     before = _stamps(out)

@@ -3,32 +3,12 @@ references on a real photo: speed must not change what the user gets."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
-import pytest
 
 from alphacut.core.mask import guided_coefficients, to_gray
 from alphacut.core.refine import foreground, laplacian, matting
 from alphacut.core.refine.tiles import resize_window
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
-from evaldata_locator import evaldata_set
-
-
-@pytest.fixture(scope="module")
-def fur() -> tuple[np.ndarray, np.ndarray]:
-    """alphamatting.com GT04 (fur) and a model-like soft mask: the truth seen at 320 px."""
-    from alphacut.eval.datasets import discover, read_rgb
-
-    sample = discover(evaldata_set("alphamatting_train_lowres")).sample("GT04")
-    truth = sample.gt.astype(np.float32) / 255.0
-    h, w = truth.shape
-    small = cv2.GaussianBlur(cv2.resize(truth, (320, 320), interpolation=cv2.INTER_AREA),
-                             (0, 0), 1.0)
-    return read_rgb(sample.image_path), cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def test_window_resize_equals_opencv_resize() -> None:

@@ -4,30 +4,11 @@ real photo (alphamatting GT04, fur)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
 from alphacut.core.refine import laplacian, matting, tiles
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
-from evaldata_locator import evaldata_set
-
-
-@pytest.fixture(scope="module")
-def fur() -> tuple[np.ndarray, np.ndarray]:
-    """GT04's photo and a model-like soft mask (the truth seen at 320 px, blurred)."""
-    from alphacut.eval.datasets import discover, read_rgb
-
-    sample = discover(evaldata_set("alphamatting_train_lowres")).sample("GT04")
-    truth = sample.gt.astype(np.float32) / 255.0
-    h, w = truth.shape
-    small = cv2.GaussianBlur(cv2.resize(truth, (320, 320), interpolation=cv2.INTER_AREA),
-                             (0, 0), 1.0)
-    return read_rgb(sample.image_path), cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def test_window_moments_equal_each_windows_own_mean_and_covariance(
