@@ -180,10 +180,19 @@ def loaded_models() -> list[str]:
 def _create(spec: ModelSpec, path: Path, threads: int) -> ModelSession:
     import onnxruntime as ort
 
+    from alphacut.runtime.graphs import create_session
+
+    def factory(model: Path, optimise: bool, save_to: Path | None) -> Any:
+        options = session_options(threads)
+        if not optimise:  # a graph ONNX Runtime optimised and saved before
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        if save_to is not None:
+            options.optimized_model_filepath = str(save_to)
+        return ort.InferenceSession(str(model), sess_options=options,
+                                    providers=["CPUExecutionProvider"])
+
     try:
-        session = ort.InferenceSession(
-            str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
-        )
+        session = create_session(path, factory)
     except Exception as exc:  # ORT raises its own exception types
         raise WeightsError(f"cannot load model {spec.name} from {path}: {exc}") from exc
     inputs = session.get_inputs()
