@@ -1,8 +1,9 @@
-"""Fixtures of the weights tests: a local HTTP server, and an environment that points every
-registry setting and the cache at nothing real."""
+"""Fixtures of the weights tests: a local HTTP server, an environment that points every
+registry setting and the cache at nothing real, and copies of the real u2netp weights."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 from fake_registry import FakeServer, Handler
 
+from alphacut.errors import WeightsError
+from alphacut.models.registry import get_spec
+from alphacut.runtime.weights import cache_dir, cached_path, ensure_weights
 from alphacut.runtime.weights import http as weights_http
 
 
@@ -40,3 +44,20 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(weights_http, "BACKOFF_S", 0.0)
+
+
+@pytest.fixture(scope="session")
+def real_u2netp() -> Path:
+    """The real u2netp file in the user's cache (fetched if missing); never written to."""
+    try:
+        return cached_path(get_spec("u2netp")) or ensure_weights(get_spec("u2netp"))
+    except WeightsError as exc:
+        pytest.skip(f"u2netp weights unavailable here: {exc}")
+
+
+@pytest.fixture
+def cached_copy(real_u2netp: Path) -> Path:
+    """A copy of the real u2netp file, where the temporary cache keeps it."""
+    target = cache_dir() / get_spec("u2netp").filename
+    shutil.copyfile(real_u2netp, target)
+    return target

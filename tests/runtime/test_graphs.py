@@ -12,28 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alphacut.errors import WeightsError
 from alphacut.models.registry import get_spec
 from alphacut.runtime import graphs, session
-from alphacut.runtime.weights import cache_dir, cached_path, ensure_weights
+from alphacut.runtime.weights import cache_dir
 
 U2NETP = get_spec("u2netp")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.jpg"
-
-
-@pytest.fixture(scope="module")
-def real_u2netp() -> Path:
-    try:
-        return cached_path(U2NETP) or ensure_weights(U2NETP)
-    except WeightsError as exc:
-        pytest.skip(f"u2netp weights unavailable here: {exc}")
-
-
-@pytest.fixture
-def cached(real_u2netp: Path) -> Path:
-    target = cache_dir() / U2NETP.filename
-    shutil.copyfile(real_u2netp, target)
-    return target
 
 
 def photo_tensor() -> np.ndarray:
@@ -48,20 +32,20 @@ def mask_of(model: session.ModelSession) -> np.ndarray:
 
 
 def test_the_second_session_loads_the_saved_graph_and_gives_the_same_mask(
-        cached: Path) -> None:
-    first = session._create(U2NETP, cached, 1)
-    graph = graphs.graph_path(cached)
+        cached_copy: Path) -> None:
+    first = session._create(U2NETP, cached_copy, 1)
+    graph = graphs.graph_path(cached_copy)
     assert graph is not None and graph.is_file() and graph.stat().st_size > 100_000
     made = graph.stat().st_mtime_ns
-    second = session._create(U2NETP, cached, 1)
+    second = session._create(U2NETP, cached_copy, 1)
     assert graph.stat().st_mtime_ns == made  # read, not made again
     assert np.array_equal(mask_of(first), mask_of(second))
 
 
 @pytest.mark.parametrize("damage", ["truncated", "forged"])
-def test_a_damaged_graph_is_made_again_not_used(cached: Path, damage: str) -> None:
-    reference = mask_of(session._create(U2NETP, cached, 1))
-    graph = graphs.graph_path(cached)
+def test_a_damaged_graph_is_made_again_not_used(cached_copy: Path, damage: str) -> None:
+    reference = mask_of(session._create(U2NETP, cached_copy, 1))
+    graph = graphs.graph_path(cached_copy)
     assert graph is not None
     if damage == "truncated":
         graph.write_bytes(graph.read_bytes()[: graph.stat().st_size // 2])  # stamp mismatch
@@ -69,7 +53,7 @@ def test_a_damaged_graph_is_made_again_not_used(cached: Path, damage: str) -> No
         graph.write_bytes(b"not an onnx graph" * 100)
         graphs.write_text_atomic(graphs._stamp(graph),
                                  json.dumps(graphs._identity(graph)))
-    again = session._create(U2NETP, cached, 1)
+    again = session._create(U2NETP, cached_copy, 1)
     assert np.array_equal(mask_of(again), reference)
     assert graph.stat().st_size > 100_000  # a sound graph is back
 

@@ -23,7 +23,7 @@ from fake_registry import PAYLOAD, FakeServer, Reply, cache_listing, installed, 
 from alphacut.errors import WeightsError
 from alphacut.models.registry import get_spec, load_spec_file
 from alphacut.models.spec import ModelSpec, Source
-from alphacut.runtime.weights import cache_dir, cached_path, ensure_weights, verify
+from alphacut.runtime.weights import cached_path, ensure_weights, verify
 
 U2NETP = get_spec("u2netp")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.jpg"
@@ -48,23 +48,6 @@ DAMAGE: dict[str, Callable[[Path], None]] = {"flipped": flip_middle, "truncated"
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="session")
-def real_u2netp() -> Path:
-    """The real u2netp file in the user's cache (fetched if missing); never written to."""
-    try:
-        return cached_path(U2NETP) or ensure_weights(U2NETP)
-    except WeightsError as exc:
-        pytest.skip(f"u2netp weights unavailable here: {exc}")
-
-
-@pytest.fixture
-def cached_copy(real_u2netp: Path) -> Path:
-    """A copy of the real u2netp file, where the temporary cache keeps it."""
-    target = cache_dir() / U2NETP.filename
-    shutil.copyfile(real_u2netp, target)
-    return target
 
 
 def served(server: FakeServer, real_u2netp: Path) -> ModelSpec:
