@@ -4,8 +4,13 @@ process below this one, from /proc, so the simulated cluster's daemons and worke
 from __future__ import annotations
 
 import os
+import resource
+import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def process_cpu() -> dict[int, tuple[str, float]]:
@@ -87,3 +92,66 @@ class CpuSampler:
                 count[kind] = count.get(kind, 0) + 1
         return {f"{k} x{count[k]}": round(v, 2)
                 for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+# ------------------------------------------- the same rows in this process vs a Ray worker
+
+
+def stage_costs(rows: list[dict[str, str]], config: Any) -> dict[str, tuple[float, float]]:
+    """Mean (CPU s, minor faults) per row of load_row, InferActor (batches of 2) and
+    finish_row (twice: the second pass reuses the process's memory) over ``rows``, all in
+    the calling process: run it here and inside a Ray task to compare the two."""
+    import numpy as np
+
+    from alphacut.interfaces.ray import tasks
+
+    costs: dict[str, list[tuple[float, float]]] = {}
+
+    def timed(name: str, fn: Callable[[], Any], share: int = 1) -> Any:
+        cpu, faults = time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        out = fn()
+        spent = (time.process_time() - cpu,
+                 resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
+        costs.setdefault(name, []).extend([(spent[0] / share, spent[1] / share)] * share)
+        return out
+
+    loaded = [timed("load", lambda r=r: tasks.load_row(r, config)) for r in rows]
+    actor, inferred = tasks.actor_class(config)(), []
+    for i in range(0, len(loaded), 2):
+        part = loaded[i:i + 2]
+        batch = {k: np.array([r[k] for r in part], dtype=object) for k in part[0]}
+        out = timed("infer", lambda b=batch: actor(b), len(part))
+        inferred += [{k: out[k][j] for k in out} for j in range(len(part))]
+    for name in ("finish", "finish again"):
+        for row in inferred:
+            timed(name, lambda r=row: tasks.finish_row(r, config))
+    return {k: (sum(c for c, _ in v) / len(v), sum(f for _, f in v) / len(v))
+            for k, v in costs.items()}
+
+
+def main() -> None:
+    """``python benchmarks/ray_cpu.py PHOTO_DIR OUT_DIR``: the table of docs/ray.md's
+    session 5 round 2 (run it under ``flock /work/bench.lock``)."""
+    import ray
+
+    from alphacut.config import Config
+
+    photos, out = Path(sys.argv[1]), Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [{"src": str(p), "dest": str(out / f"{p.stem}.png")}
+            for p in sorted(photos.glob("*.jpg"))]
+    config = Config.build(model="u2netp", preset="balanced").replace(threads=1)
+    results = {"this process": stage_costs(rows, config)}
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    for cpus in (0.25, 1):
+        task = ray.remote(num_cpus=cpus)(stage_costs)
+        results[f"ray task num_cpus={cpus}"] = ray.get(task.remote(rows, config))
+    ray.shutdown()
+    for where, table in results.items():
+        print(where)
+        for name, (cpu, faults) in table.items():
+            print(f"  {name:13s} {cpu:.3f} s  {faults / 1000:.1f}k faults")
+
+
+if __name__ == "__main__":
+    main()
