@@ -87,14 +87,15 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
     that, load tasks take more rows each, and their outputs still stream in small blocks."""
     blocks = max(1, min(-(-len(rows) // ROWS_PER_BLOCK), MAX_INPUT_BLOCKS))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
+    tasks = ray.data.TaskPoolStrategy(size=resources.tasks)  # (``concurrency=`` is deprecated)
     dataset = dataset.map(load_row, fn_kwargs={"config": config},
-                          num_cpus=resources.task_cpus, concurrency=resources.tasks)
+                          num_cpus=resources.task_cpus, compute=tasks)
     pool = ray.data.ActorPoolStrategy(size=resources.actors)
     dataset = dataset.map_batches(actor_class(config), batch_size=resources.batch,
                                   batch_format="numpy", compute=pool,
                                   num_cpus=resources.actor_cpus, zero_copy_batch=True)
     return dataset.map(finish_row, fn_kwargs={"config": config},
-                       num_cpus=resources.task_cpus, concurrency=resources.tasks)
+                       num_cpus=resources.task_cpus, compute=tasks)
 
 
 @contextmanager
