@@ -65,3 +65,24 @@ def test_a_users_own_model_file_gets_no_saved_graph(real_u2netp: Path, tmp_path:
     assert graphs.graph_path(own) is None
     session._create(U2NETP, own, 1)
     assert not (cache_dir().parent / "graphs").exists()
+
+
+def test_saving_a_graph_sweeps_graphs_no_process_here_can_use(cached_copy: Path) -> None:
+    import onnxruntime as ort
+
+    folder = cache_dir().parent / "graphs"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, tag = cached_copy.stem, graphs.cpu_tag()
+    old_ort = folder / f"{stem}-ort0.0.1-{tag}.onnx"
+    orphan = folder / f"gone-0123456789abcdef-ort{ort.__version__}-{tag}.onnx"
+    other_cpu = folder / f"{stem}-ort{ort.__version__}-{'f' * 12}.onnx"
+    unrelated = folder / "notes.onnx"
+    for path in (old_ort, orphan, other_cpu, unrelated):
+        path.write_bytes(b"x")
+        graphs._stamp(path).write_text("{}")
+    session._create(U2NETP, cached_copy, 1)
+    graph = graphs.graph_path(cached_copy)
+    assert graph is not None and graph.is_file() and graphs._stamp(graph).is_file()
+    assert not old_ort.exists() and not graphs._stamp(old_ort).exists()
+    assert not orphan.exists()
+    assert other_cpu.exists() and unrelated.exists()  # another machine's; not ours to judge

@@ -9,6 +9,9 @@ the weights (their file name carries their sha256), the ONNX Runtime version and
 instruction-set flags, and lives in ``<ALPHACUT_HOME>/graphs``. It is written to a temporary
 name and renamed; a stamp (size, mtime, inode) taken then must still match when it is read,
 else it is made again. Only cached weights get one (a user's own file may change in place).
+Saving a graph sweeps the folder of graphs no process here can use any more: those made by
+another ONNX Runtime version, and those whose weights have left the cache. Graphs of other
+CPUs stay (a shared ``ALPHACUT_HOME`` may serve a cluster of different machines).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +29,7 @@ from typing import Any
 
 from alphacut.runtime.weights.cache import cache_dir, install, temp_file, write_text_atomic
 
+GRAPH_NAME = re.compile(r"^(?P<stem>.+)-ort(?P<version>[^-]+)-(?P<cpu>[0-9a-f]{12})\.onnx$")
 SessionFactory = Callable[[Path, bool, Path | None], Any]
 """``factory(model_path, optimise, save_to)``: an InferenceSession of ``model_path``, with
 every graph optimisation (``optimise``) or none, writing its optimised graph to ``save_to``."""
@@ -48,6 +53,7 @@ def create_session(weights: Path, factory: SessionFactory) -> Any:
             if tmp.stat().st_size > 0:
                 install(tmp, graph)
                 write_text_atomic(_stamp(graph), json.dumps(_identity(graph)))
+                sweep_stale(graph.parent, weights.parent)
             return session
     except OSError:  # a read-only or full cache: run without saving
         return factory(weights, True, None)
@@ -78,6 +84,23 @@ def cpu_tag() -> str:
                 break
     text = f"{platform.machine()}|{platform.processor()}|{flags}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def sweep_stale(graphs: Path, models: Path) -> list[Path]:
+    """Delete (with their stamps) the graphs in ``graphs`` made by another ONNX Runtime
+    version or for weights no longer in ``models``; returns the graphs deleted."""
+    import onnxruntime as ort
+
+    stale = []
+    for graph in graphs.glob("*.onnx"):
+        name = GRAPH_NAME.match(graph.name)
+        if name is None:
+            continue
+        if (name["version"] != ort.__version__
+                or not (models / f"{name['stem']}.onnx").is_file()):
+            _discard(graph)
+            stale.append(graph)
+    return stale
 
 
 def _identity(path: Path) -> dict[str, int]:
