@@ -7,12 +7,12 @@ Modes: ``library`` (one image, Remover reused, per preset), ``batch`` (the pipel
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from worker_main import serve
 
 
 def _library(task: dict[str, Any]) -> dict[str, Any]:
@@ -105,12 +105,7 @@ def _masks(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    task = json.loads(sys.argv[1])
-    result = {"library": _library, "batch": _batch, "masks": _masks}[task["mode"]](task)
-    for key in ("wall", "infer"):
-        if key in result:
-            result[f"{key}_median"] = statistics.median(result[key])
-    print(json.dumps(result))
+    serve({"library": _library, "batch": _batch, "masks": _masks})
 
 
 if __name__ == "__main__":

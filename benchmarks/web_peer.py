@@ -41,8 +41,8 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_serve import serving  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+from server_helpers import serving  # noqa: E402
 
 ECSSD = ROOT.parent / "shared" / "evaldata" / "ecssd"
 CHROMIUM = "/usr/bin/chromium"

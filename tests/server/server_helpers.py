@@ -55,6 +55,28 @@ def free_port() -> int:
 
 
 @contextmanager
+def serving(site: Path, *command: str, probe: str = "/") -> Iterator[str]:
+    """Run ``python COMMAND... PORT --bind 127.0.0.1`` in ``site`` (an exported page's
+    ``serve.py`` sends the thread headers, ``-m http.server`` does not); yields its URL once
+    ``probe`` answers. For the web page's tests and browser benchmarks."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, *command, str(port), "--bind", "127.0.0.1"],
+                            cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(url + probe, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
 def serve_subprocess(*flags: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``alphacut serve`` as a child process on a free port; yields (URL, process)."""
     port = free_port()

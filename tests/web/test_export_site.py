@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import numpy as np
 import pytest
 import web_fixtures
 from PIL import Image
-from server_helpers import alpha_of, free_port
+from server_helpers import alpha_of, serving
 from web_fixtures import (
     WEB_MARKS,
     assert_only_static_gets,
@@ -62,28 +59,11 @@ def exported() -> Iterator[Path]:
         yield site
 
 
-def static_server(site: Path, *command: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, *command, str(port), "--bind", "127.0.0.1"],
-                            cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(url + "/web/status.json", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 @pytest.fixture(scope="module")
 def plain_url(exported) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The site from ``python -m http.server`` (no COOP/COEP: one thread)."""
-    yield from static_server(exported, "-m", "http.server")
+    with serving(exported, "-m", "http.server", probe="/web/status.json") as url:
+        yield url
 
 
 def test_export_refuses_a_model_the_page_cannot_run(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +125,7 @@ def test_remove_background_from_another_page(browser, plain_url) -> None:  # typ
 
 
 def test_serve_py_enables_threads(browser, exported) -> None:  # type: ignore[no-untyped-def]
-    for url in static_server(exported, "serve.py"):
+    with serving(exported, "serve.py", probe="/web/status.json") as url:
         head = httpx.get(url + "/web/ort/ort.wasm.min.mjs")
         assert head.headers["cross-origin-embedder-policy"] == "require-corp"
         assert head.headers["content-type"].startswith("text/javascript")
