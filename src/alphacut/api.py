@@ -62,9 +62,10 @@ def save(result: Result, path: str | Path, **options: Any) -> Path:
 
 
 def save_layers(result: Result, path: str | Path, **options: Any) -> list[Path]:
-    """One full-size PNG per subject of ``result`` beside ``path`` (``{stem}-{n}.png``, from 1
-    in reading order) and ``{stem}-layers.json`` (boxes, areas, files); ``path`` itself is not
-    written. Output options such as ``feather`` apply. Returns the paths, manifest last."""
+    """One PNG per subject of ``result`` beside ``path`` (``{stem}-{n}.png``, from 1 in
+    reading order) and ``{stem}-layers.json`` (boxes, areas, files); ``path`` itself is not
+    written. Output options such as ``feather``, ``crop`` and ``size`` apply. Returns the
+    paths, manifest last."""
     from alphacut.core.layers import write_layers
 
     config = Config.build(**{**options, "layers": True, "format": "png"})
@@ -73,7 +74,8 @@ def save_layers(result: Result, path: str | Path, **options: Any) -> list[Path]:
 
 def layers(result: Result, **options: Any) -> list[Any]:
     """The subjects of ``result``'s matte as :class:`alphacut.core.layers.Layer` (index, box
-    ``(x, y, width, height)``, area, full-size ``alpha``), in reading order."""
+    ``(x, y, width, height)``, area, ``alpha`` on the output's canvas: full size unless layout
+    options such as ``crop`` or ``size`` are given), in reading order."""
     from alphacut.core.layers import result_layers
 
     return result_layers(result, Config.build(**options).output)

@@ -167,3 +167,18 @@ def test_rewriting_layers_removes_the_earlier_runs_extra_layers(tmp_path: Path) 
     assert len(save_layers(result(1), tmp_path / "cut.png")) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut-1.png", "cut-9.png.keep",
                                                           "cut-layers.json"]
+
+
+@needs_evaldata
+def test_layers_follow_the_layout_options_and_stack_to_the_png(flat, u2netp_remover) -> None:  # type: ignore[no-untyped-def]
+    result = u2netp_remover.remove(flat.image)
+    layout = {"crop": True, "size": "600x400"}
+    with zipfile.ZipFile(BytesIO(u2netp_remover.render(result, layers=True, **layout))) as zf:
+        doc = json.loads(zf.read("layer-layers.json"))
+        planes = [np.asarray(Image.open(BytesIO(zf.read(e["file"]))))[..., 3].astype(int)
+                  for e in doc["layers"]]
+    png = np.asarray(Image.open(BytesIO(u2netp_remover.render(result, **layout))))
+    assert (doc["width"], doc["height"]) == (600, 400) and len(planes) == 5
+    assert all(plane.shape == (400, 600) for plane in planes)
+    stacked = np.sum(planes, axis=0)
+    assert np.mean(np.abs(stacked - png[..., 3].astype(int)) <= 1) > 0.999

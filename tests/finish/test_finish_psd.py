@@ -90,3 +90,20 @@ def test_psd_refuses_mask_only() -> None:
         Config.build(format="psd", mask_only=True)
     with pytest.raises(InvalidOption, match="layers"):
         Config.build(format="psd", layers=True)
+
+
+def test_psd_follows_the_layout_options_like_the_png(result, u2netp_remover) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    layout = {"crop": True, "crop_margin": "5%", "size": "400x300", "position": "center"}
+    psd = _open(u2netp_remover.render(result, format="psd", **layout))
+    png = np.asarray(Image.open(io.BytesIO(u2netp_remover.render(result, format="png",
+                                                                  **layout))))
+    assert (psd.width, psd.height) == (400, 300) and png.shape == (300, 400, 4)
+    photo, clean = psd
+    assert np.array_equal(_mask(photo, (300, 400)), png[..., 3])
+    assert np.array_equal(np.asarray(clean.topil())[..., 3], png[..., 3])
+    solid = png[..., 3] == 255  # the photo layer is the photo, laid out like the cut-out
+    assert solid.sum() > 1000
+    assert np.abs(np.asarray(photo.topil().convert("RGB")).astype(int)[solid]
+                  - png[..., :3].astype(int)[solid]).mean() < 3

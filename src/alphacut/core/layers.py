@@ -1,4 +1,4 @@
-"""``--layers``: each separate subject of the matte on its own full-size transparent layer.
+"""``--layers``: each separate subject of the matte on its own transparent layer.
 
 Subjects are the 8-connected components of ``alpha >= THRESHOLD``. Components smaller than
 ``min_area`` (``MIN_AREA_FRACTION`` of the image, at least ``MIN_AREA_PIXELS``) are specks,
@@ -7,7 +7,8 @@ to the nearest subject if it is within ``reach`` (``REACH_FRACTION`` of the imag
 at least ``MIN_REACH`` px) of it, and is dropped otherwise. So the layers never overlap, stack
 in place, and add up to the matte less the far specks. Layers are numbered from 1 in reading
 order: rows of boxes top to bottom (a box joins a row when its top is above the middle of the
-row's first box), left to right within a row.
+row's first box), left to right within a row. Feather and layout (crop, size, ...) apply to
+the whole matte before it is split, so the layers share the PNG cut-out's canvas.
 """
 
 from __future__ import annotations
@@ -114,10 +115,11 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 
 def result_layers(result: Result, output: Any = None) -> list[Layer]:
-    """The layers of a Result's matte, after ``--feather`` when ``output`` asks for it."""
-    from alphacut.core.finish.steps import feathered
+    """The layers of a Result's matte, after ``--feather`` and the layout (crop, size, ...)
+    when ``output`` asks for them (``layer_rgba`` then needs ``laid_out(result, output)``)."""
+    from alphacut.core.finish.steps import laid_out
 
-    return split_matte(result.alpha if output is None else feathered(result.alpha, output))
+    return split_matte(result.alpha if output is None else laid_out(result, output).alpha)
 
 
 def layer_rgba(result: Result, layer: Layer) -> RGBA:
@@ -146,10 +148,12 @@ def manifest(layers: list[Layer], stem: str, width: int, height: int) -> dict[st
 def layer_files(result: Result, output: Any, stem: str) -> list[tuple[str, bytes]]:
     """(file name, bytes) of every layer PNG, then of the JSON manifest."""
     from alphacut.core.encode import encode
+    from alphacut.core.finish.steps import laid_out
 
     level = getattr(output, "png_compress_level", 1)
     icc = result.meta.icc_profile
-    layers = result_layers(result, output)
+    result = laid_out(result, output)  # feather and layout: the layers stack on its canvas
+    layers = split_matte(result.alpha)
     files = [(layer_name(stem, layer.index),
               encode(layer_rgba(result, layer), "png", icc_profile=icc,
                      png_compress_level=level)) for layer in layers]

@@ -29,16 +29,18 @@ MAX_SIDE = 30000  # a PSD's limit (PSB goes further; psd-tools writes PSD)
 
 
 def render_psd(result: Result, output: Any, background: RGB | None = None) -> bytes:
-    """The layered PSD of ``result`` as ``output`` asks (feather, shadow, background)."""
+    """The layered PSD of ``result`` as ``output`` asks (feather, layout, shadow,
+    background)."""
     psd_tools = _import_psd_tools()
     from alphacut.core.cutout import alpha_to_u8
-    from alphacut.core.finish.steps import backdrop, feathered, shadow_of
+    from alphacut.core.finish.steps import backdrop, laid_out, shadow_of
 
-    height, width = result.alpha.shape
+    result = laid_out(result, output)  # feather, crop, canvas: every layer alike
+    alpha = result.alpha
+    height, width = alpha.shape
     if max(height, width) > MAX_SIDE:
         raise InvalidOption(f"psd cannot store a {width}x{height} image (max side {MAX_SIDE}); "
                             "use png or tiff")
-    alpha = feathered(result.alpha, output)
     shade = shadow_of(alpha, output)
     bg, opacity = backdrop(output, background, height, width)
     psd = psd_tools.PSDImage.new("RGB" if opacity >= 1.0 else "RGBA", (width, height), depth=8)

@@ -3,11 +3,12 @@ does nothing (returns its input, or None) when its option is off."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-from alphacut.types import RGB, Alpha
+from alphacut.types import RGB, Alpha, Result
 
 
 def feathered(alpha: Alpha, output: Any) -> Alpha:
@@ -17,6 +18,21 @@ def feathered(alpha: Alpha, output: Any) -> Alpha:
     from alphacut.core.finish.feather import feather
 
     return feather(alpha, float(output.feather))
+
+
+def laid_out(result: Result, output: Any) -> Result:
+    """``result`` with ``--feather`` and the layout (crop, crop_margin, size, scale,
+    position) applied to its matte, clean foreground and photo alike, as the layered outputs
+    (PSD, ``--layers``) need them; ``soft`` stays at the photo's size. The same object when
+    neither is asked."""
+    from alphacut.core.finish import layout
+
+    alpha = feathered(result.alpha, output)
+    if not layout.asked(output):
+        return result if alpha is result.alpha else dataclasses.replace(result, alpha=alpha)
+    placed, foreground = layout.arrange(alpha, result.foreground, output)
+    _, photo = layout.arrange(alpha, result.image, output)  # same matte: the same geometry
+    return dataclasses.replace(result, alpha=placed, foreground=foreground, image=photo)
 
 
 def shadow_of(alpha: Alpha, output: Any) -> Alpha | None:
