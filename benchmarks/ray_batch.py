@@ -14,7 +14,7 @@ Parts, each in a child process of its own (one Ray per process):
 2. ``nodes``: the same photos on a simulated two-node cluster (``ray.cluster_utils``), the
    cores split between the nodes, each node's object store ``--node-store`` MiB (a comma
    list runs one cluster per size; ``cluster_utils``' own 150 MiB made the nodes spill),
-   then the local batch beside them: images/s per CPU. Then ``--tiny`` images
+   the local batch first, beside them: images/s per CPU. Then ``--tiny`` images
    of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
    Ray's per-item cost are what runs: the driver's resident memory sampled as items finish.
 
@@ -62,6 +62,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="object store MiB per simulated node; a comma list runs each "
                         "(ray.cluster_utils' own default is 150)")
     p.add_argument("--skip", default="", help="comma list: local,nodes")
+    p.add_argument("--layouts", default="fused,split",
+                   help="comma list of Ray layouts to run beside the local batch: fused "
+                        "(the default layout), split (remove_many(split_stages=True))")
+    p.add_argument("--work", type=Path, default=WORK,
+                   help="photos, outputs and results (default benchmarks/work/ray)")
     p.add_argument("--evaldata", type=Path, default=None)
     p.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -147,13 +152,13 @@ def local_batch(photos: Path, out: Path, args: argparse.Namespace) -> float:
 
 
 def ray_batch(photos: Path, out: Path, args: argparse.Namespace, model: str | None = None,
-              preset: str | None = None) -> tuple[float, Any]:
+              preset: str | None = None, layout: str = "fused") -> tuple[float, Any]:
     from alphacut.interfaces.ray import remove_many
 
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     summary = remove_many(str(photos), str(out), model=model or args.model,
-                          preset=preset or args.preset)
+                          preset=preset or args.preset, split_stages=layout == "split")
     assert summary.failed == 0 and summary.written > 0, summary.failures[:3]
     return time.perf_counter() - start, summary
 
@@ -171,22 +176,34 @@ def phase_local(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     cores = len(os.sched_getaffinity(0))
     ray.init(address="local", num_cpus=cores, include_dashboard=False, log_to_driver=False)
     count = len(list(photos.glob("*.jpg")))
-    ray_batch(subset(photos, 8), WORK / "out-warm", args)  # worker processes, imports
-    local, remote = [], []
+    layouts = args.layouts.split(",")
+    for layout in layouts:  # worker processes, imports
+        ray_batch(subset(photos, 8), WORK / "out-warm", args, layout=layout)
+    local: list[float] = []
+    remote: dict[str, list[float]] = {name: [] for name in layouts}
+    cpu_s: dict[str, list[float]] = {name: [] for name in layouts}
+    same: dict[str, bool] = {}
     local_cpu, load = [], [os.getloadavg()[0]]
     for _ in range(args.repeat):
         cpu = time.process_time()
         local.append(count / local_batch(photos, WORK / "out-local", args))
         local_cpu.append(time.process_time() - cpu)
-        with CpuSampler() as sampler:
-            remote.append(count / ray_batch(photos, WORK / "out-ray", args)[0])
-        print(f"  round: local {local[-1]:.3f}, ray {remote[-1]:.3f} images/s", file=sys.stderr)
-    same = _same_bytes(WORK / "out-local", WORK / "out-ray")
+        for layout in layouts:
+            with CpuSampler() as sampler:
+                remote[layout].append(count / ray_batch(photos, WORK / f"out-{layout}", args,
+                                                        layout=layout)[0])
+            cpu_s[layout].append(sum(sampler.by_kind().values()))
+            same[layout] = same.get(layout, True) and _same_bytes(WORK / "out-local",
+                                                                  WORK / f"out-{layout}")
+        print(f"  round: local {local[-1]:.3f}, "
+              + ", ".join(f"{k} {v[-1]:.3f}" for k, v in remote.items()) + " images/s",
+              file=sys.stderr)
     ray.shutdown()
     load.append(os.getloadavg()[0])
     result = {"cores": cores, "count": count, "local_ips": local, "ray_ips": remote,
-              "local_cpu_s": local_cpu, "ray_cpu_s": sampler.by_kind(), "load": load,
-              "ratio": [r / lo for r, lo in zip(remote, local, strict=True)],
+              "local_cpu_s": local_cpu, "ray_cpu_s": cpu_s, "load": load,
+              "ratio": {k: [r / lo for r, lo in zip(v, local, strict=True)]
+                        for k, v in remote.items()},
               "identical_outputs": same}
     if args.cli:
         result["cli"] = cli_walls(subset(photos, CLI_PHOTOS), args)
@@ -209,7 +226,7 @@ def cli_walls(photos: Path, args: argparse.Namespace) -> dict[str, float]:
 
 def _same_bytes(a: Path, b: Path) -> bool:
     names = sorted(p.name for p in a.glob("*.png"))
-    return names == sorted(p.name for p in b.glob("*.png")) and all(
+    return bool(names) and names == sorted(p.name for p in b.glob("*.png")) and all(
         (a / n).read_bytes() == (b / n).read_bytes() for n in names)
 
 
@@ -221,14 +238,14 @@ def phase_nodes(args: argparse.Namespace, photos: Path) -> dict[str, Any]:
     cores = len(os.sched_getaffinity(0))
     result: dict[str, Any] = {"nodes": 2, "cpus": 2 * max(1, cores // 2), "count": count,
                               "runs": []}
-    sizes = [int(mb) for mb in args.node_store.split(",")]
-    for n, mb in enumerate(sizes):
-        last = n == len(sizes) - 1
-        result["runs"].append(nodes_run(args, photos, mb, tiny=last and args.tiny > 0))
     if count:  # the local batch again, beside them: this part's own reference
         cpu = time.process_time()
         result["local_ips"] = count / local_batch(photos, WORK / "out-local", args)
         result["local_cpu_s"] = round(time.process_time() - cpu, 2)
+    sizes = [int(mb) for mb in args.node_store.split(",")]
+    for n, mb in enumerate(sizes):
+        last = n == len(sizes) - 1
+        result["runs"].append(nodes_run(args, photos, mb, tiny=last and args.tiny > 0))
     return result
 
 
@@ -245,13 +262,15 @@ def nodes_run(args: argparse.Namespace, photos: Path, store_mb: int, *, tiny: bo
     ray.init(address=cluster.address, log_to_driver=False)
     count = len(list(photos.glob("*.jpg")))
     result: dict[str, Any] = {"store_mb": store_mb}
-    if count:
-        ray_batch(subset(photos, 8), WORK / "out-warm", args)
+    for layout in args.layouts.split(",") if count else []:
+        ray_batch(subset(photos, 8), WORK / "out-warm", args, layout=layout)
         load = os.getloadavg()[0]
         with CpuSampler() as cpu:
-            wall, _ = ray_batch(photos, WORK / "out-nodes", args)
-        result.update(ray_ips=count / wall, ray_cpu_s=cpu.by_kind(),
-                      load=[load, os.getloadavg()[0]])
+            wall, _ = ray_batch(photos, WORK / f"out-nodes-{layout}", args, layout=layout)
+        result.setdefault("layouts", {})[layout] = {
+            "ray_ips": count / wall, "ray_cpu_s": cpu.by_kind(),
+            "load": [load, os.getloadavg()[0]],
+            "identical": _same_bytes(WORK / "out-local", WORK / f"out-nodes-{layout}")}
     if tiny:  # a fifth of the images, then all: does the driver grow with the count?
         result["tiny"] = [tiny_run(args, max(1, args.tiny // 5)), tiny_run(args, args.tiny)]
     ray.shutdown()
@@ -308,21 +327,21 @@ def run_phase(name: str, argv: list[str]) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> str:
-    lines = ["| run | images/s | per CPU | vs local batch |", "|---|---|---|---|"]
+    lines = ["| run | images/s | per CPU | vs local batch (rounds) | CPU s per image |",
+             "|---|---|---|---|---|"]
     local = results.get("local")
     if local:
-        lo, ra = statistics.median(local["local_ips"]), statistics.median(local["ray_ips"])
-        cpus = local["cores"]
-        lines.append(f"| local batch, {local['count']} x 1 MP | {lo:.3f} | {lo / cpus:.3f} | 1 |")
-        lines.append(f"| Ray, local, {cpus} CPUs | {ra:.3f} | {ra / cpus:.3f} | "
-                     f"{ra / lo:.2f} (rounds: {', '.join(f'{r:.2f}' for r in local['ratio'])})"
-                     " |")
-    if local:
-        spent = local["ray_cpu_s"]
-        lines.append(f"\nOne node, last round, CPU s per image: local batch "
-                     f"{local['local_cpu_s'][-1] / local['count']:.3f}, Ray "
-                     f"{sum(spent.values()) / local['count']:.3f} ({spent}); load average "
-                     f"{local['load']}")
+        lo, cpus, n = statistics.median(local["local_ips"]), local["cores"], local["count"]
+        lines.append(f"| local batch, {n} x 1 MP | {lo:.3f} | {lo / cpus:.3f} | 1 | "
+                     f"{statistics.median(local['local_cpu_s']) / n:.3f} |")
+        for layout, ips in local["ray_ips"].items():
+            ra = statistics.median(ips)
+            rounds = ", ".join(f"{r:.2f}" for r in local["ratio"][layout])
+            lines.append(f"| Ray {layout}, one node, {cpus} CPUs | {ra:.3f} | {ra / cpus:.3f} "
+                         f"| {ra / lo:.2f} ({rounds}) | "
+                         f"{statistics.median(local['ray_cpu_s'][layout]) / n:.3f} |")
+        lines.append(f"\nLoad average {local['load']}; outputs byte-identical to the local "
+                     f"batch: {local['identical_outputs']}.")
     nodes = results.get("nodes", {})
     if "local_ips" in nodes:
         ref, cpus, count = nodes["local_ips"], nodes["cpus"], nodes["count"]
@@ -331,19 +350,19 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"| local batch, beside the two-node runs | {ref:.3f} | {ref / cpus:.3f} | 1 "
                      f"| {nodes['local_cpu_s'] / count:.3f} |")
         for run in nodes["runs"]:
-            ips, spent = run["ray_ips"], run["ray_cpu_s"]
-            lines.append(f"| Ray, 2 simulated nodes, {cpus} CPUs, {run['store_mb']} MiB stores | "
-                         f"{ips:.3f} | {ips / cpus:.3f} | {ips / ref:.2f} | "
-                         f"{sum(spent.values()) / count:.3f} |")
+            for layout, part in run.get("layouts", {}).items():
+                ips, spent = part["ray_ips"], part["ray_cpu_s"]
+                lines.append(f"| Ray {layout}, 2 simulated nodes, {run['store_mb']} MiB stores "
+                             f"| {ips:.3f} | {ips / cpus:.3f} | {ips / ref:.2f} | "
+                             f"{sum(spent.values()) / count:.3f} |")
         for run in nodes["runs"]:
-            lines.append(f"\n{run['store_mb']} MiB: CPU s by process {run['ray_cpu_s']}; "
-                         f"load average {run['load']}")
+            for layout, part in run.get("layouts", {}).items():
+                lines.append(f"\n{layout}: CPU s by process {part['ray_cpu_s']}; load average "
+                             f"{part['load']}; byte-identical {part['identical']}")
     if local and "cli" in local:
         cli = local["cli"]
         lines.append(f"\nWhole command on {CLI_PHOTOS} photos (process + Ray start): local "
                      f"{cli['local']:.1f} s, --engine ray {cli['ray']:.1f} s.")
-    if local:
-        lines.append(f"Outputs byte-identical: {local['identical_outputs']}.")
     for tiny in [t for run in nodes.get("runs", []) for t in run.get("tiny", [])]:
         if "rss_at_mb" not in tiny:
             continue
@@ -358,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from bench_setup import evaldata_dir
 
+    global WORK
+    WORK = args.work
     WORK.mkdir(parents=True, exist_ok=True)
     photos = make_photos(evaldata_dir(args.evaldata), args.count) if args.count else WORK
     if args.phase:

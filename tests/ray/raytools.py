@@ -139,7 +139,7 @@ def actor_pids() -> list[int]:
             title = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"AlphacutInfer" in title:
+        if b"AlphacutInfer" in title or b"AlphacutFused" in title:
             pids.append(pid)
     return pids
 

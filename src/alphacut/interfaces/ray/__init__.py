@@ -1,7 +1,8 @@
 """The batch on a Ray cluster (``alphacut[ray]``): ``remove IN... -o OUT --engine ray``.
 
 Modules: ``storage`` (paths and ``s3://`` URLs), ``plan`` (naming, skip rules, resume),
-``manifest`` (what is done), ``tasks`` (the engine's stages as Ray Data row functions),
+``manifest`` (what is done), ``fused`` (the default: actors running whole items),
+``tasks`` (the split layout: the engine's stages as Ray Data row functions),
 ``pipeline`` (the Ray Data graph; with ``runner``, the only modules importing ``ray``),
 ``runner`` (the driver), ``report`` (progress and summary), ``cli`` (flags and argv glue).
 
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 def remove_many(inputs: str | list[str], output: str, *, name: str = "{stem}.{ext}",
                 skip_existing: bool = False, overwrite: bool = False, recursive: bool = True,
                 address: str | None = None, actors: int | None = None,
-                manifest: str | None = None, progress: bool = False, **options: Any
+                manifest: str | None = None, progress: bool = False,
+                split_stages: bool = False, **options: Any
                 ) -> Summary:
     """Remove the background of every image in ``inputs`` (files, folders, globs, ``s3://``
     prefixes) into ``output`` (a folder or ``s3://`` prefix) on Ray.
@@ -27,8 +29,11 @@ def remove_many(inputs: str | list[str], output: str, *, name: str = "{stem}.{ex
     ``options`` are the flat image options (``model``, ``preset``, ``format``, ``bg``...).
     ``address``: a running cluster (``"auto"``, ``"ray://head:10001"``); default: the Ray
     already initialised in this process, else a local one. Rerunning with the same arguments
-    resumes: finished items are not redone. Returns the ``Summary`` (``exit_code`` 0 when
-    nothing failed); per-item failures are in it, not raised.
+    resumes: finished items are not redone. ``split_stages``: load, infer and finish as three
+    Ray Data stages (tasks, an actor pool, tasks) instead of the default fused layout (each
+    actor runs whole items; docs/ray.md has the measurements behind the default). Returns the
+    ``Summary`` (``exit_code`` 0 when nothing failed); per-item failures are in it, not
+    raised.
     """
     from alphacut.config import Config
     from alphacut.interfaces.ray.plan import Rules
@@ -42,7 +47,7 @@ def remove_many(inputs: str | list[str], output: str, *, name: str = "{stem}.{ex
     run_options = RunOptions(output=output, template=name, recursive=recursive,
                              rules=Rules(skip_existing=skip_existing, overwrite=overwrite),
                              address=address, actors=actors, manifest=manifest,
-                             show_progress=progress)
+                             show_progress=progress, split_stages=split_stages)
     return run([inputs] if isinstance(inputs, str) else list(inputs), config, run_options)
 
 

@@ -1,6 +1,15 @@
 """The batch as Ray Data stages, streamed back to the driver row by row.
 
+Fused (the default):
+
     from_items(src, dest)                       the plan (paths or URLs; no pixels on the driver)
+    .map_batches(FusedActor) actor pool         read, decode, infer, refine, encode, write:
+                                                the local batch's pipeline inside each actor
+    .iter_rows()                                driver: manifest line + progress per item
+
+Split stages (``split_stages=True``, the issue's first layout):
+
+    from_items(src, dest)
     .map(load_row)          task                read bytes, decode, preprocess
     .map_batches(InferActor) actor pool         every model pass, sessions loaded once per actor
     .map(finish_row)        task                mask, refine, encode, write (temp+rename or PUT)
@@ -26,8 +35,10 @@ ROWS_PER_BLOCK = 4  # small blocks: a 1 MP photo is ~4 MB once decoded, and retr
 MAX_INPUT_BLOCKS = 256  # the driver keeps every input block's metadata while the run lasts
 
 
-ACTOR_SHARE = 0.75  # logical CPUs an actor reserves per ONNX Runtime thread
-TASK_CPUS = 0.25  # per load/finish task
+ACTOR_SHARE = 0.75  # split: logical CPUs an actor reserves per ONNX Runtime thread
+TASK_CPUS = 0.25  # split: per load/finish task
+FUSED_ROWS = 8  # fused: rows per actor call (the actor's pipeline drains at each call's end)
+FUSED_QUEUE = 2  # fused: calls queued per actor (one running, one ready: no gap, no hoard)
 
 
 @dataclass(frozen=True)
@@ -43,10 +54,11 @@ class Resources:
     task_cpus: float = TASK_CPUS
     batch: int = 2
     tasks: int | None = None
+    split: bool = False
 
 
-def choose_resources(cluster_cpus: float, actors: int | None, threads: int | None
-                     ) -> Resources:
+def choose_resources(cluster_cpus: float, actors: int | None, threads: int | None, *,
+                     split: bool = False) -> Resources:
     """Defaults for a cluster of ``cluster_cpus`` logical CPUs: one actor per ``threads``
     CPUs (default one single-threaded actor per CPU, what the local batch does per core).
 
@@ -61,12 +73,20 @@ def choose_resources(cluster_cpus: float, actors: int | None, threads: int | Non
     Ray start a worker process for each (~2 s of CPU apiece for the imports), most of which
     then idle. Measured on two simulated nodes, 60 photos: 5 finish workers -> 4, CPU per
     image 1.075 -> 0.842 s (docs/ray.md).
+
+    Fused (``split`` False), an actor does an image's whole work, so it reserves one CPU per
+    ONNX Runtime thread (its loader and finisher threads share that core with the model, as
+    in the local batch) and there are no tasks.
     """
     per_actor = max(1, threads or 1)
     if actors is None:
         actors = max(1, int(cluster_cpus // per_actor))
+    if not split:
+        return Resources(actors=max(1, actors), threads=per_actor, actor_cpus=per_actor,
+                         batch=FUSED_ROWS)
     return Resources(actors=max(1, actors), threads=per_actor,
-                     actor_cpus=ACTOR_SHARE * per_actor, tasks=max(1, int(cluster_cpus)))
+                     actor_cpus=ACTOR_SHARE * per_actor, tasks=max(1, int(cluster_cpus)),
+                     split=True)
 
 
 def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
@@ -87,6 +107,8 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
     that, load tasks take more rows each, and their outputs still stream in small blocks."""
     blocks = max(1, min(-(-len(rows) // ROWS_PER_BLOCK), MAX_INPUT_BLOCKS))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
+    if not resources.split:
+        return _fused(dataset, config, resources)
     tasks = ray.data.TaskPoolStrategy(size=resources.tasks)  # (``concurrency=`` is deprecated)
     dataset = dataset.map(load_row, fn_kwargs={"config": config},
                           num_cpus=resources.task_cpus, compute=tasks)
@@ -96,6 +118,17 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
                                   num_cpus=resources.actor_cpus, zero_copy_batch=True)
     return dataset.map(finish_row, fn_kwargs={"config": config},
                        num_cpus=resources.task_cpus, compute=tasks)
+
+
+def _fused(dataset: Any, config: Config, resources: Resources) -> Any:
+    """One actor pool doing every stage of its rows (``fused.FusedActor``)."""
+    from alphacut.interfaces.ray.fused import fused_class
+
+    pool = ray.data.ActorPoolStrategy(size=resources.actors,
+                                      max_tasks_in_flight_per_actor=FUSED_QUEUE)
+    return dataset.map_batches(fused_class(config), batch_size=resources.batch,
+                               batch_format="numpy", compute=pool,
+                               num_cpus=resources.actor_cpus)
 
 
 @contextmanager

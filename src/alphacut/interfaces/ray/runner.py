@@ -38,6 +38,7 @@ class RunOptions:
     actors: int | None = None
     manifest: str | None = None
     show_progress: bool = False
+    split_stages: bool = False
 
 
 def run(inputs: list[str], config: Config, options: RunOptions, *, progress: Any = None
@@ -103,7 +104,8 @@ def _execute(plan: Plan, config: Config, options: RunOptions, record: manifests.
         from alphacut.interfaces.ray import pipeline
 
         resources = pipeline.choose_resources(pipeline.cluster_cpus(), options.actors,
-                                              config.runtime.threads)
+                                              config.runtime.threads,
+                                              split=options.split_stages)
         with Counter(summary, len(plan.todo), show=options.show_progress) as counter:
             for row in pipeline.run_rows(plan.todo, config, resources):
                 _record_row(row, record, counter)

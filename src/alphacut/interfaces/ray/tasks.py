@@ -135,7 +135,7 @@ def finish_row(row: Row, config: Config) -> Row:
     from alphacut.interfaces.ray.storage import write_once
 
     out = {"src": row["src"], "dest": row["dest"], "code": row["code"], "error": row["error"],
-           "timings": "{}", "worker": _worker()}
+           "timings": "{}", "worker": worker_name()}
     if out["code"]:
         return out
     try:
@@ -152,5 +152,6 @@ def finish_row(row: Row, config: Config) -> Row:
     return out
 
 
-def _worker() -> str:
+def worker_name() -> str:
+    """This worker's host and process id (which worker wrote a row)."""
     return f"{socket.gethostname()}:{os.getpid()}"

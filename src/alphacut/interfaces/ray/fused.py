@@ -1,0 +1,102 @@
+"""The fused layout (the default): one actor pool over the file list, each actor running
+whole items the way the local batch does on one core.
+
+Rows in: ``src``, ``dest`` (paths or URLs). Rows out: ``src``, ``dest``, ``code``, ``error``
+(empty: no failure), ``timings`` (JSON), ``worker``. No pixels, tensors or masks ever leave
+the actor, so nothing heavy crosses the object store and no freshly started task worker
+faults in a 4 MB row per image (the split layout's two costs, docs/ray.md).
+
+Inside an actor each batch of rows goes through the local batch's own scheduler,
+``batch.run_pipeline`` (one image in the model at a time, the next one read and decoded on
+a loader thread, the one before refined, encoded and written on a finisher thread), with the
+engine's calls as the steps: the engine owns the stage order; this module only says where
+bytes come from and go to. No ``ray`` import here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alphacut.config import Config
+from alphacut.interfaces.ray.tasks import engine_for, failed, worker_name
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from alphacut.engine import Engine, Inferred, Prepared
+    from alphacut.interfaces.batch import Steps
+    from alphacut.interfaces.jobs import Job, Outcome
+
+Batch = dict[str, "np.ndarray"]
+
+
+class FusedActor:
+    """Reads, decodes, infers, refines, encodes and writes its rows; every session loaded
+    once per actor, on ``config.runtime.threads`` ONNX Runtime threads (the pipeline sets
+    them to the actor's ``num_cpus``). Use ``fused_class(config)``: the config travels
+    inside the class, so a restarted actor needs no constructor argument."""
+
+    config: Config
+
+    def __init__(self) -> None:
+        self.engine = engine_for(self.config)
+        self.engine.load()
+
+    def __call__(self, batch: Batch) -> Batch:
+        """``batch``: ``src``, ``dest`` arrays of N strings; the answer: the output columns,
+        N each, in input order."""
+        import numpy as np
+
+        from alphacut.interfaces.batch import run_pipeline
+        from alphacut.interfaces.jobs import Job
+
+        rows = [{"src": str(s), "dest": str(d)} for s, d in
+                zip(batch["src"], batch["dest"], strict=True)]
+        jobs = [Job(Path(row["src"]), Path(row["src"])) for row in rows]
+        dests = {id(job): row["dest"] for job, row in zip(jobs, rows, strict=True)}
+        outcomes = run_pipeline(jobs, item_steps(self.engine, dests), workers=1)
+        done = [_row(row, outcome) for row, outcome in zip(rows, outcomes, strict=True)]
+        return {key: np.array([row[key] for row in done], dtype=object) for key in done[0]}
+
+
+def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:
+    """The engine's calls as ``run_pipeline`` steps: read + decode + prepare, infer (one
+    image), finish + render + write once; ``dests`` maps ``id(job)`` to its output."""
+    from alphacut.interfaces.batch import Steps
+    from alphacut.interfaces.jobs import Outcome
+    from alphacut.interfaces.ray.storage import read_bytes, write_once
+
+    def load(job: Job) -> Prepared:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        data = read_bytes(str(job.source))
+        timings["read"] = time.perf_counter() - start
+        return engine.prepare(engine.decode(data, timings), timings)
+
+    def infer(item: Prepared) -> Inferred:
+        return engine.infer([item])[0]
+
+    def finish(job: Job, item: Prepared, inferred: Inferred) -> Outcome:
+        data = engine.render(engine.finish(item, inferred))
+        start = time.perf_counter()
+        write_once(dests[id(job)], data)
+        item.timings["write"] = time.perf_counter() - start
+        return Outcome(job, timings=item.timings)
+
+    return Steps(load, infer, finish)
+
+
+def _row(row: dict[str, str], outcome: Outcome) -> dict[str, Any]:
+    out = {**row, "code": "", "error": "", "timings": "{}", "worker": worker_name()}
+    if outcome.error is not None:
+        return failed(out, outcome.error)
+    out["timings"] = json.dumps(outcome.timings)
+    return out
+
+
+def fused_class(config: Config) -> type[FusedActor]:
+    """``FusedActor`` bound to ``config`` (what ``map_batches`` is given)."""
+    return type("AlphacutFused", (FusedActor,), {"config": config, "__module__": __name__})
