@@ -16,6 +16,17 @@ from typing import Any
 from helpers import PETS
 
 MODEL = ["-m", "u2netp"]
+LAYOUTS = ["fused", "split"]  # the default layout, and remove_many(split_stages=True)
+
+
+def layout_flags(layout: str) -> list[str]:
+    """The CLI flags that select ``layout``."""
+    return ["--ray-split-stages"] if layout == "split" else []
+
+
+def layout_options(layout: str) -> dict[str, bool]:
+    """The ``remove_many`` keywords that select ``layout``."""
+    return {"split_stages": layout == "split"}
 OBJECT_STORE = 200 * 1024 * 1024
 NODE = {"num_cpus": 1, "object_store_memory": OBJECT_STORE}  # one simulated node
 
@@ -94,7 +105,8 @@ class Gate:
             pipe.write(self.data)
 
 
-def run_with_fault(inputs: Path, gate: Gate, out: Path, fault: Callable[[], None]) -> Any:
+def run_with_fault(inputs: Path, gate: Gate, out: Path, fault: Callable[[], None],
+                   layout: str = "fused") -> Any:
     """``remove_many`` over ``inputs`` and the gated image into ``out``, with ``fault`` done
     on a side thread once the manifest records a first finished item; the gate opens after
     the fault (or its failure, re-raised here). Returns the run's summary."""
@@ -115,7 +127,8 @@ def run_with_fault(inputs: Path, gate: Gate, out: Path, fault: Callable[[], None
 
     side = threading.Thread(target=strike, daemon=True)
     side.start()
-    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    summary = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp",
+                          **layout_options(layout))
     side.join(timeout=60)
     assert not problems, problems
     return summary

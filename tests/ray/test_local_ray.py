@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from raytools import (
+    LAYOUTS,
     MODEL,
     Gate,
     actor_pids,
     done_counts,
     files,
+    layout_flags,
+    layout_options,
     local_batch,
     manifest_lines,
     pets_folder,
@@ -27,7 +30,8 @@ from helpers import evaldata
 pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.usefixtures("local_ray")]
 
 
-def test_outputs_match_the_local_batch_byte_for_byte(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_outputs_match_the_local_batch_byte_for_byte(tmp_path: Path, layout: str) -> None:
     inputs = pets_folder(tmp_path / "in")
     data = evaldata()
     if data is not None:  # two real photos of another kind, at their own size
@@ -36,20 +40,21 @@ def test_outputs_match_the_local_batch_byte_for_byte(tmp_path: Path) -> None:
             (inputs / "ecssd" / photo.name).write_bytes(photo.read_bytes())
     expected = local_batch(inputs, tmp_path / "local")
     code = main(["remove", str(inputs), "-o", str(tmp_path / "ray"), *MODEL, "-q",
-                 "--engine", "ray"])
+                 "--engine", "ray", *layout_flags(layout)])
     assert code == 0
     got = files(tmp_path / "ray")
     assert sorted(got) == sorted(expected)
     assert [n for n in expected if got[n] != expected[n]] == []
 
 
-def test_a_bad_image_is_recorded_and_the_rest_go_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_bad_image_is_recorded_and_the_rest_go_on(tmp_path: Path, layout: str) -> None:
     inputs = pets_folder(tmp_path / "in")
     (inputs / "garbage.jpg").write_bytes(b"this is not a jpeg at all")
     whole = (inputs / "Persian_140.jpg").read_bytes()
     (inputs / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
     out = tmp_path / "out"
-    summary = remove_many(str(inputs), str(out), model="u2netp")
+    summary = remove_many(str(inputs), str(out), model="u2netp", **layout_options(layout))
     assert summary.written == 4
     assert sorted(Path(f.src).name for f in summary.failures) == ["garbage.jpg", "truncated.jpg"]
     assert {f.code for f in summary.failures} <= {"invalid_image", "unsupported_image"}
@@ -59,11 +64,12 @@ def test_a_bad_image_is_recorded_and_the_rest_go_on(tmp_path: Path) -> None:
     assert {Path(str(r["src"])).name for r in failed} == {"garbage.jpg", "truncated.jpg"}
     assert not (out / "garbage.png").exists() and not (out / "truncated.png").exists()
     # the same call again: the four done ones are left alone, the bad ones fail again
-    again = remove_many(str(inputs), str(out), model="u2netp")
+    again = remove_many(str(inputs), str(out), model="u2netp", **layout_options(layout))
     assert (again.earlier, again.written, again.failed) == (4, 0, 2)
 
 
-def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path, layout: str) -> None:
     inputs = pets_folder(tmp_path / "in", copies=2)
     gate = Gate(tmp_path / "gate")  # the run cannot end before the kill: see Gate
     out = tmp_path / "out"
@@ -75,7 +81,7 @@ def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path) -> None
         os.kill(pid, signal.SIGKILL)
         killed.append(pid)
 
-    summary = run_with_fault(inputs, gate, out, kill_an_actor)
+    summary = run_with_fault(inputs, gate, out, kill_an_actor, layout)
     assert killed, "no inference actor was found to kill"
     assert summary.failed == 0 and summary.written == 9
     counts = done_counts(manifest)

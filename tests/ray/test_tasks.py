@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -41,3 +42,25 @@ def test_a_missing_input_is_a_typed_failure(tmp_path: Path) -> None:
     row = load_row({"src": str(tmp_path / "nope.jpg"), "dest": str(tmp_path / "x.png")}, CONFIG)
     assert row["code"] == "invalid_image" and row["item"] == b""
     assert "nope.jpg" in row["error"]
+
+
+def test_a_fused_actor_writes_what_the_split_stages_write_and_fails_items_alone(
+        tmp_path: Path) -> None:
+    from alphacut.interfaces.ray.fused import fused_class
+
+    split, fused = tmp_path / "split", tmp_path / "fused"
+    rows = [load_row({"src": str(p), "dest": str(split / f"{p.stem}.png")}, CONFIG)
+            for p in PETS[:2]]
+    inferred = actor_class(CONFIG)()(_batch(rows))
+    for i in range(2):
+        assert finish_row({k: v[i] for k, v in inferred.items()}, CONFIG)["code"] == ""
+    sources = [str(PETS[0]), str(tmp_path / "missing.jpg"), str(PETS[1])]
+    batch = {"src": np.array(sources),
+             "dest": np.array([str(fused / f"{Path(s).stem}.png") for s in sources])}
+    out = fused_class(CONFIG)()(batch)
+    assert list(out["src"]) == sources and list(out["code"]) == ["", "invalid_image", ""]
+    assert str(out["error"][1]).startswith(sources[1])
+    assert sorted(p.name for p in fused.iterdir()) == sorted(p.name for p in split.iterdir())
+    for path in split.iterdir():
+        assert (fused / path.name).read_bytes() == path.read_bytes()
+    assert "infer" in json.loads(str(out["timings"][0]))

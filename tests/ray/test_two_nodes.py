@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from raytools import (
+    LAYOUTS,
     MODEL,
     NODE,
     Gate,
@@ -19,6 +20,8 @@ from raytools import (
     cluster_idle,
     done_counts,
     files,
+    layout_flags,
+    layout_options,
     local_batch,
     node_processes,
     pets_folder,
@@ -32,21 +35,23 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_two_nodes_match_the_local_batch(tmp_path: Path, two_nodes: str) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_two_nodes_match_the_local_batch(tmp_path: Path, two_nodes: str, layout: str) -> None:
     import ray
 
     assert len([n for n in ray.nodes() if n["Alive"]]) == 2
     inputs = pets_folder(tmp_path / "in")
     expected = local_batch(inputs, tmp_path / "local", "--bg", "white", "--format", "jpeg")
     summary = remove_many(str(inputs), str(tmp_path / "ray"), model="u2netp", bg="white",
-                          format="jpeg")
+                          format="jpeg", **layout_options(layout))
     assert (summary.written, summary.failed) == (4, 0)
     assert files(tmp_path / "ray") == expected
 
 
-def _command(inputs: list[Path], out: Path, address: str) -> list[str]:
+def _command(inputs: list[Path], out: Path, address: str, layout: str) -> list[str]:
     return [sys.executable, "-m", "alphacut.interfaces.cli", "remove", *map(str, inputs), "-o",
-            str(out), *MODEL, "-q", "--engine", "ray", "--ray-address", address]
+            str(out), *MODEL, "-q", "--engine", "ray", "--ray-address", address,
+            *layout_flags(layout)]
 
 
 def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
@@ -64,11 +69,12 @@ def _check_once(out: Path, manifest: Path, count: int) -> None:
     assert not list(out.rglob(".*.tmp"))
 
 
-def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path,
-                                                            two_nodes: str) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path, two_nodes: str,
+                                                            layout: str) -> None:
     inputs = pets_folder(tmp_path / "in", copies=2)
     gate = Gate(tmp_path / "gate")  # held shut: the first run cannot end before its kill
-    command = _command([inputs, gate.path], tmp_path / "out", two_nodes)
+    command = _command([inputs, gate.path], tmp_path / "out", two_nodes, layout)
     out = tmp_path / "out"
     manifest = out / ".alphacut-manifest.jsonl"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -94,7 +100,9 @@ def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path,
     _check_once(out, manifest, 9)
 
 
-def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: Any) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: Any,
+                                           layout: str) -> None:
     """A third node joins, takes its share of the work, and is removed (its raylet, object
     store and workers killed) after the first item finishes; the run goes on on the two
     left, and a rerun has nothing to do."""
@@ -107,7 +115,7 @@ def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: An
     manifest = out / ".alphacut-manifest.jsonl"
 
     def lose_the_third_node() -> None:
-        # three actors of 0.75 CPU on three 1-CPU nodes: one of them is on the doomed one
+        # three actors (1 CPU fused, 0.75 split) on three 1-CPU nodes: one is on the doomed one
         wait_until(lambda: bool(set(actor_pids()) & node_processes(extra)),
                    "an inference actor on the third node")
         doomed = node_processes(extra)
@@ -115,10 +123,11 @@ def test_a_node_lost_mid_run_loses_nothing(tmp_path: Path, simulated_cluster: An
         wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in doomed),
                    "the lost node's processes to end")
 
-    summary = run_with_fault(inputs, gate, out, lose_the_third_node)
+    summary = run_with_fault(inputs, gate, out, lose_the_third_node, layout)
     assert (summary.written, summary.failed) == (9, 0)
     _check_once(out, manifest, 9)
     before = _stamps(out)
-    again = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp")
+    again = remove_many([str(inputs), str(gate.path)], str(out), model="u2netp",
+                        **layout_options(layout))
     assert (again.earlier, again.written, again.failed) == (9, 0, 0)
     assert _stamps(out) == before
