@@ -18,12 +18,15 @@ Parts, each in a child process of its own (one Ray per process):
    of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
    Ray's per-item cost are what runs: the driver's resident memory sampled as items finish.
 
-Every Ray run also reports the CPU seconds it used per image and per process kind (every
-process below the benchmark, from ``/proc``, sampled every 0.3 s), against the local batch's
+Each Ray part runs every layout in ``--layouts`` (default ``fused,split``: the default
+layout and ``remove_many(split_stages=True)``), each compared byte for byte with the local
+batch's outputs. Every Ray run also reports the CPU seconds it used per image and per
+process kind (every process below the benchmark, from ``/proc``, sampled every 0.3 s),
+against the local batch's
 ``process_time``: on a loaded machine the figure that compares like with like.
 
 Photos: duts_te (then ecssd) from ``../shared/evaldata``, upscaled to 1 MP (JPEG q92) into
-``benchmarks/work/ray`` (git-ignored). Prints a Markdown table and writes
+``--work`` (default ``benchmarks/work/ray``, git-ignored). Prints a Markdown table and writes
 ``benchmarks/work/ray/results.json``. On a shared 2-core machine read the ratios.
 """
 
