@@ -37,7 +37,7 @@ MAX_INPUT_BLOCKS = 256  # the driver keeps every input block's metadata while th
 
 ACTOR_SHARE = 0.75  # split: logical CPUs an actor reserves per ONNX Runtime thread
 TASK_CPUS = 0.25  # split: per load/finish task
-FUSED_ROWS = 8  # fused: rows per actor call (the actor's pipeline drains at each call's end)
+FUSED_ROWS = 8  # fused: rows per input block = per actor call (its pipeline drains at the end)
 FUSED_QUEUE = 2  # fused: calls queued per actor (one running, one ready: no gap, no hoard)
 
 
@@ -105,7 +105,8 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
     driver holds each input block's bookkeeping until the run ends (measured: ~0.15 MB per
     block, so 4-row blocks made 10k images cost the driver ~350 MB more than 1k did); past
     that, load tasks take more rows each, and their outputs still stream in small blocks."""
-    blocks = max(1, min(-(-len(rows) // ROWS_PER_BLOCK), MAX_INPUT_BLOCKS))
+    per_block = ROWS_PER_BLOCK if resources.split else resources.batch
+    blocks = max(1, min(-(-len(rows) // per_block), MAX_INPUT_BLOCKS))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     if not resources.split:
         return _fused(dataset, config, resources)
@@ -121,12 +122,19 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
 
 
 def _fused(dataset: Any, config: Config, resources: Resources) -> Any:
-    """One actor pool doing every stage of its rows (``fused.FusedActor``)."""
+    """One actor pool doing every stage of its rows (``fused.FusedActor``).
+
+    One call per input block (``batch_size=None``; the blocks are cut to ``resources.batch``
+    rows, fewer past ``MAX_INPUT_BLOCKS``). A call's rows come back when its task ends, so a
+    task must never join several blocks: with a row ``batch_size`` Ray Data bundles blocks
+    up to it (9 rows in blocks of 3/3/3 made one 9-row task), and one slow item then held
+    back the rows of every other block in its bundle.
+    """
     from alphacut.interfaces.ray.fused import fused_class
 
     pool = ray.data.ActorPoolStrategy(size=resources.actors,
                                       max_tasks_in_flight_per_actor=FUSED_QUEUE)
-    return dataset.map_batches(fused_class(config), batch_size=resources.batch,
+    return dataset.map_batches(fused_class(config), batch_size=None,
                                batch_format="numpy", compute=pool,
                                num_cpus=resources.actor_cpus)
 
