@@ -18,8 +18,8 @@ Parts, each in a child process of its own (one Ray per process):
    of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
    Ray's per-item cost are what runs: the driver's resident memory sampled as items finish.
 
-Each Ray part runs every layout in ``--layouts`` (default ``fused,split``: the default
-layout and ``remove_many(split_stages=True)``), each compared byte for byte with the local
+Each Ray part runs every layout in ``--layouts`` (default ``fused,split``:
+``remove_many(split_stages=False)`` and the default), each compared byte for byte with the local
 batch's outputs. Every Ray run also reports the CPU seconds it used per image and per
 process kind (every process below the benchmark, from ``/proc``, sampled every 0.3 s),
 against the local batch's
@@ -164,7 +164,7 @@ def ray_batch(photos: Path, out: Path, args: argparse.Namespace, model: str | No
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     summary = remove_many(str(photos), str(out), model=model or args.model,
-                          preset=preset or args.preset, split_stages=layout == "split")
+                          preset=preset or args.preset, split_stages=layout != "fused")
     assert summary.failed == 0 and summary.written > 0, summary.failures[:3]
     return time.perf_counter() - start, summary
 

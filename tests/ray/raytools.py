@@ -16,12 +16,12 @@ from typing import Any
 from helpers import PETS
 
 MODEL = ["-m", "u2netp"]
-LAYOUTS = ["fused", "split"]  # the default layout, and remove_many(split_stages=True)
+LAYOUTS = ["fused", "split"]  # remove_many(split_stages=False), and the default
 
 
 def layout_flags(layout: str) -> list[str]:
     """The CLI flags that select ``layout``."""
-    return ["--ray-split-stages"] if layout == "split" else []
+    return ["--ray-fused"] if layout == "fused" else []
 
 
 def layout_options(layout: str) -> dict[str, bool]:

@@ -1,5 +1,5 @@
-"""The fused layout (the default): one actor pool over the file list, each actor running
-whole items the way the local batch does on one core.
+"""The fused layout (opt-in, ``split_stages=False``): one actor pool over the file list,
+each actor running whole items the way the local batch does on one core.
 
 Rows in: ``src``, ``dest`` (paths or URLs). Rows out: ``src``, ``dest``, ``code``, ``error``
 (empty: no failure), ``timings`` (JSON), ``worker``. No pixels, tensors or masks ever leave

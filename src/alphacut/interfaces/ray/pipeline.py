@@ -1,13 +1,13 @@
 """The batch as Ray Data stages, streamed back to the driver row by row.
 
-Fused (the default):
+Fused (``split_stages=False``, opt-in):
 
     from_items(src, dest)                       the plan (paths or URLs; no pixels on the driver)
     .map_batches(FusedActor) actor pool         read, decode, infer, refine, encode, write:
                                                 the local batch's pipeline inside each actor
     .iter_rows()                                driver: manifest line + progress per item
 
-Split stages (``split_stages=True``, the issue's first layout):
+Split stages (the default, the issue's layout):
 
     from_items(src, dest)
     .map(load_row)          task                read bytes, decode, preprocess
