@@ -26,9 +26,9 @@ def test_tiled_upsampling_equals_the_full_frame_one(fur: tuple[np.ndarray, np.nd
     h, w = (s // 3 for s in soft.shape)
     matte = cv2.resize(soft, (w, h), interpolation=cv2.INTER_AREA)
     matte[matte > 0.9], matte[matte < 0.1] = 1.0, 0.0  # sure regions: the constant tiles
-    gray = to_gray(rgb)
-    a, b = guided_coefficients(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), matte,
-                               2, 1e-4)
+    gray = to_gray(rgb)  # the fit's guide: the grey of the small photo
+    a, b = guided_coefficients(to_gray(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)),
+                               matte, 2, 1e-4)
     size = (rgb.shape[1], rgb.shape[0])
     reference = np.clip(cv2.resize(a, size) * gray + cv2.resize(b, size), 0.0, 1.0)
     fast = matting.upsample_matte(matte, rgb)

@@ -91,11 +91,13 @@ def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int | None =
             pass
 
 
-def _taps(src: int, dst: int, start: int, stop: int
+def _taps(src: int, dst: int, start: int, stop: int, scale: float | None = None
           ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
     """``cv2.resize`` ``INTER_LINEAR`` taps for destination indices ``start..stop-1`` of a
-    ``src`` -> ``dst`` axis: the two source indices and their float32 weights."""
-    pos = (np.arange(start, stop, dtype=np.float64) + 0.5) * (src / dst) - 0.5
+    ``src`` -> ``dst`` axis: the two source indices and their float32 weights. ``scale``:
+    source pixels per destination pixel (default ``src / dst``, cv2.resize's)."""
+    ratio = src / dst if scale is None else scale
+    pos = (np.arange(start, stop, dtype=np.float64) + 0.5) * ratio - 0.5
     first = np.floor(pos)
     frac = (pos - first).astype(np.float32)
     first = first.astype(np.intp)
@@ -115,11 +117,11 @@ def footprint(src: int, dst: int, span: slice) -> slice:
 
 class AxisTaps:
     """The ``cv2.resize`` ``INTER_LINEAR`` taps of a whole ``src`` -> ``dst`` axis, computed
-    once and sliced per window (equal to :func:`_taps` of the window)."""
+    once and sliced per window (equal to :func:`_taps` of the window; ``scale`` as there)."""
 
-    def __init__(self, src: int, dst: int) -> None:
+    def __init__(self, src: int, dst: int, scale: float | None = None) -> None:
         self.src = src
-        self.first, self.second, self.w0, self.w1 = _taps(src, dst, 0, dst)
+        self.first, self.second, self.w0, self.w1 = _taps(src, dst, 0, dst, scale)
 
     def span(self, span: slice) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
         """The taps of destination ``span`` (a plain in-range slice)."""
