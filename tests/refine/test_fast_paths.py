@@ -8,7 +8,7 @@ import numpy as np
 
 from alphacut.core.mask import guided_coefficients, to_gray
 from alphacut.core.refine import foreground, laplacian, matting
-from alphacut.core.refine.tiles import resize_window
+from alphacut.core.refine.tiles import AxisTaps, resize_exact, resize_window
 
 
 def test_window_resize_equals_opencv_resize() -> None:
@@ -19,6 +19,19 @@ def test_window_resize_equals_opencv_resize() -> None:
         rows, cols = slice(big_h // 3, big_h - 1), slice(0, big_w // 2 + 1)
         part = resize_window(small, (big_h, big_w), rows, cols)[1]
         np.testing.assert_allclose(part, full[rows, cols], rtol=0, atol=1e-4)
+
+
+def test_exact_upscale_equals_the_window_resize() -> None:
+    """An integer upscale by cv2.resize of a crop gives the taps' values, also past the
+    whole blocks (a 2830-row frame on a 707-row grid of 4-pixel blocks)."""
+    rng = np.random.default_rng(5)
+    small = rng.random((2, 707, 1060), dtype=np.float32)
+    taps = AxisTaps(707, 2830, 0.25), AxisTaps(1060, 4240, 0.25)
+    for rows, cols in [(slice(0, 256), slice(0, 256)), (slice(1000, 1256), slice(777, 1033)),
+                       (slice(2560, 2830), slice(3840, 4240))]:
+        exact = resize_exact(small, 4, rows, cols)
+        gathered = resize_window(small, (2830, 4240), rows, cols, taps=taps)
+        np.testing.assert_allclose(exact, gathered, rtol=0, atol=2e-6)
 
 
 def test_tiled_upsampling_equals_the_full_frame_one(fur: tuple[np.ndarray, np.ndarray]) -> None:

@@ -35,6 +35,7 @@ from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
     AxisTaps,
     Window,
+    resize_exact,
     resize_window,
     run_jobs,
     run_tiles,
@@ -303,6 +304,7 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     coefficients = np.stack([a, b])
     out = np.empty((height, width), np.float32)
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
+    exact = 0 if scale is None else scale.factor
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -311,7 +313,10 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
         if not near[0].any() and (near[1] == level).all():
             out[rows, cols] = min(max(float(level), 0.0), 1.0)
             return
-        ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
+        if exact:
+            ab = resize_exact(coefficients, exact, rows, cols)
+        else:
+            ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
         ab[0] *= to_gray(rgb[rows, cols])
         ab[0] += ab[1]
         np.clip(ab[0], 0.0, 1.0, out=out[rows, cols])
