@@ -163,9 +163,12 @@ def _estimate_at_half(rgb: RGB, alpha: Alpha, radii: tuple[int, ...]) -> RGB:
 
     def tile(window: Window) -> None:
         rows, cols = window.target
-        here = soft[rows, cols]
-        if not here.any():
+        x, y, w, h = cv2.boundingRect(soft[rows, cols])  # only the tile's soft pixels' box
+        if w == 0 or h == 0:
             return
+        rows = slice(rows.start + y, rows.start + y + h)
+        cols = slice(cols.start + x, cols.start + x + w)
+        here = soft[rows, cols]
         near_r, near_c = taps[0].footprint(rows), taps[1].footprint(cols)
         r0, c0 = max(0, near_r.start - halo), max(0, near_c.start - halo)
         span_r, span_c = slice(r0, min(h2, near_r.stop + halo)), \
