@@ -39,7 +39,8 @@ def test_refine_does_not_make_the_full_size_soft_mask(u2netp_remover, large_phot
     assert result.soft_mask.made and result.soft is result.soft  # made once
     small = result.soft_mask.at(solve_size(*large_photo.shape[:2], 1024))
     shrunk = cv2.resize(expected, small.shape[::-1], interpolation=cv2.INTER_AREA)
-    assert np.abs(small - shrunk).max() < 0.02  # the same map, sampled at the block centres
+    gap = np.abs(small - shrunk)  # the same map, sampled at the block centres (a block's
+    assert gap.mean() < 1e-3 and gap.max() < 0.1  # mean differs where it spans a model cell)
     assert result.alpha.shape == large_photo.shape[:2]
 
 
