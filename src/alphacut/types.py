@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,13 @@ class ImageMeta:
     icc_profile: bytes | None = None
     exif_rotated: bool = False
     frames: int = 1
+
+
+class WorkingSize(Protocol):
+    """A solve's working size (``core.refine.scale.SolveScale`` is one): it shrinks a
+    full-size map ``(H, W)`` to the working grid ``(h, w)``, area averaged."""
+
+    def shrink(self, image: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -63,7 +70,7 @@ class SoftMask:
     """
 
     def __init__(self, shape: tuple[int, int], full: Callable[[], Mask],
-                 at: Callable[[Any], Mask] | None = None) -> None:
+                 at: Callable[[WorkingSize], Mask] | None = None) -> None:
         self.shape = shape
         self._make = full
         self._at = at
@@ -86,9 +93,9 @@ class SoftMask:
             self._full = self._make()
         return self._full
 
-    def at(self, scale: Any) -> Mask:
+    def at(self, scale: WorkingSize) -> Mask:
         if self._at is None:
-            return scale.shrink(self.full())  # type: ignore[no-any-return]
+            return scale.shrink(self.full()).astype(np.float32, copy=False)
         return self._at(scale)
 
 
