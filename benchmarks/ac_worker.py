@@ -7,6 +7,8 @@ Modes: ``library`` (one image, Remover reused, per preset), ``batch`` (the pipel
 
 from __future__ import annotations
 
+import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -62,6 +64,13 @@ def _batch(task: dict[str, Any]) -> dict[str, Any]:
 
     out_dir = Path(task["out_dir"])
     jobs = [Job(Path(p), Path(Path(p).name)) for p in task["images"]]
+    try:  # as `alphacut remove` does for a batch (a tree without it: its old behaviour)
+        from alphacut.runtime.memory import tune_allocator
+
+        if not os.environ.get("AC_BENCH_NO_TUNE"):  # set: measure without it
+            tune_allocator()
+    except ImportError:
+        pass
     # what `alphacut remove` does for a batch: images in flight and threads per run by default
     workers, threads = choose_workers(len(jobs))
     preset = {"preset": task["preset"]} if task.get("preset", "default") != "default" else {}
@@ -73,6 +82,7 @@ def _batch(task: dict[str, Any]) -> dict[str, Any]:
     single = Remover(model=task["model"])
     infer = _infer(single, jobs[0].source, 3)
     walls, stages = [], []
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(task["repeat"]):
         start = time.perf_counter()
         outcomes = run_pipeline(jobs, steps, workers=workers)
@@ -83,9 +93,14 @@ def _batch(task: dict[str, Any]) -> dict[str, Any]:
         stages.append({k: sum(o.timings.get(k, 0.0) for o in outcomes)
                        for k in outcomes[0].timings})
     summed = {k: statistics.median(s[k] for s in stages) for k in stages[0]}
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    images = len(jobs) * task["repeat"]  # whole-process CPU and page faults per image
+    process = {"user": (after.ru_utime - usage.ru_utime) / images,
+               "sys": (after.ru_stime - usage.ru_stime) / images,
+               "minflt": (after.ru_minflt - usage.ru_minflt) / images}
     infer += _infer(single, jobs[0].source, 3)
     return {"wall": walls, "stage_sums": summed, "workers": workers, "threads": threads,
-            "infer": infer}
+            "infer": infer, "process": process}
 
 
 def _masks(task: dict[str, Any]) -> dict[str, Any]:

@@ -93,8 +93,8 @@ def run_image(engine: Any, path: Path) -> dict[str, float]:
     decoded = clock(times, "decode", engine.decode, path, {})
     item = clock(times, "prepare", engine.prepare, decoded, {})
     inferred = clock(times, "infer", engine.infer, [item])[0]
-    soft = clock(times, "mask", stages.soft_mask, item, inferred, engine.passes,
-                 engine.config.refine)
+    soft = clock(times, "mask", lambda: stages.soft_mask(item, inferred, engine.passes,
+                                                         engine.config.refine).full())
     start = time.thread_time()
     refine_steps(decoded.rgb, soft, times)
     times["refine"] = time.thread_time() - start
@@ -120,7 +120,7 @@ def compare(engine: Any, files: list[Path], ref: str, repeat: int) -> None:
             decoded = engine.decode(path)
             item = engine.prepare(decoded)
             soft = stages.soft_mask(item, engine.infer([item])[0], engine.passes,
-                                    engine.config.refine)
+                                    engine.config.refine).full()
             best: dict[str, float] = {}
             alphas = {}
             for _ in range(repeat):

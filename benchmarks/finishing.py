@@ -63,7 +63,7 @@ def cost(mp: float) -> None:
     from alphacut.core.layers import layer_files, split_matte
     from alphacut.core.psd import render_psd
     from alphacut.engine.stages import compose
-    from alphacut.types import Result
+    from alphacut.types import Result, SoftMask
 
     small = Remover(model="u2netp").remove(ROOT / "examples" / "sample.jpg")
     h, w = small.alpha.shape
@@ -71,7 +71,7 @@ def cost(mp: float) -> None:
     size = (round(w * scale), round(h * scale))
     image = cv2.resize(small.image, size, interpolation=cv2.INTER_CUBIC)
     alpha = np.clip(cv2.resize(small.alpha, size, interpolation=cv2.INTER_CUBIC), 0, 1)
-    result = Result(image=image, soft=alpha, alpha=alpha,
+    result = Result(image=image, soft_mask=SoftMask.of(alpha), alpha=alpha,
                     foreground=cv2.resize(small.foreground, size, interpolation=cv2.INTER_CUBIC),
                     meta=small.meta, model=small.model)
     out = {name: Config.build(bg="white", **opts).output for name, opts in {

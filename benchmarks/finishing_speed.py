@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from alphacut.config import Config  # noqa: E402
 from alphacut.core import composite  # noqa: E402
 from alphacut.engine.stages import compose  # noqa: E402
-from alphacut.types import ImageMeta, Result  # noqa: E402
+from alphacut.types import ImageMeta, Result, SoftMask  # noqa: E402
 
 PET = ROOT / "tests" / "fixtures" / "pets" / "shiba_inu_208"
 CASES: dict[str, dict[str, Any]] = {
@@ -51,7 +51,7 @@ def photo_result(height: int = 4000, width: int = 3000) -> Result:
     fg = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LANCZOS4)
     alpha = cv2.resize((mask > 0).astype(np.float32), (width, height),
                        interpolation=cv2.INTER_LINEAR)
-    return Result(image=fg, soft=alpha, alpha=alpha, foreground=fg,
+    return Result(image=fg, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=fg,
                   meta=ImageMeta(width, height), model="fixture")
 
 

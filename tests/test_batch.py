@@ -161,3 +161,24 @@ def test_pipeline_output_equals_one_by_one(u2netp_remover, tmp_path: Path) -> No
         alone.write_bytes(data)
         assert np.array_equal(np.asarray(Image.open(alone)),
                               np.asarray(Image.open(tmp_path / f"{pet.stem}.png")))
+
+
+@pytest.mark.parametrize(("cores", "workers", "expected"), [(2, 2, 1), (2, 1, 2), (4, 2, 2)])
+def test_each_finisher_refines_on_its_share_of_the_cores(
+        cores: int, workers: int, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refine of image n runs beside the model on image n + 1: on 2 cores with 2 images in
+    the model, each finisher's refine gets 1 thread, not 2 (4-6 busy threads on 2 cores)."""
+    from alphacut.core.refine.tiles import refine_threads
+
+    monkeypatch.setenv("ALPHACUT_THREADS", str(cores))
+    monkeypatch.setattr("alphacut.core.refine.tiles.THREADS", cores)
+    budgets: list[int] = []
+
+    def finish(job: Job, state: str, inferred: str) -> Outcome:
+        budgets.append(refine_threads())
+        return Outcome(job)
+
+    steps = Steps(lambda job: job.source.name, lambda s: s, finish)
+    run_pipeline(jobs_for([f"img{i}.jpg" for i in range(6)]), steps, workers=workers)
+    assert budgets == [expected] * 6
+    assert refine_threads() == cores  # the caller's own budget is untouched

@@ -12,7 +12,7 @@ from PIL import Image
 from alphacut.config import Config
 from alphacut.core.finish.colour import background_stats, finish, to_lab, weighted_stats
 from alphacut.engine.stages import compose
-from alphacut.types import ImageMeta, Result
+from alphacut.types import ImageMeta, Result, SoftMask
 
 PETS = Path(__file__).resolve().parents[1] / "fixtures" / "pets"
 
@@ -76,7 +76,7 @@ def test_zero_strength_or_no_background_is_the_same_array() -> None:
 
 def test_compose_matches_before_compositing_and_leaves_the_background_alone() -> None:
     photo, alpha = _pet("shiba_inu_208")
-    result = Result(image=photo, soft=alpha, alpha=alpha, foreground=photo,
+    result = Result(image=photo, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=photo,
                     meta=ImageMeta(photo.shape[1], photo.shape[0]), model="test")
     plain = compose(result, Config.build(bg="#2040c0").output)
     matched = compose(result, Config.build(bg="#2040c0", match_colour=0.6).output)

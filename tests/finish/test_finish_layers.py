@@ -118,13 +118,13 @@ def test_render_zip_holds_layers_and_manifest(flat, u2netp_remover) -> None:  # 
 
 def test_library_layers_and_save_layers(tmp_path: Path) -> None:
     from alphacut.api import layers, save_layers
-    from alphacut.types import ImageMeta, Result
+    from alphacut.types import ImageMeta, Result, SoftMask
 
     alpha = np.zeros((120, 200), np.float32)
     alpha[10:50, 120:190] = 1.0  # top right
     alpha[60:110, 10:60] = 0.8  # bottom left
     rgb = np.full((120, 200, 3), 90, np.uint8)
-    result = Result(image=rgb, soft=alpha, alpha=alpha, foreground=rgb,
+    result = Result(image=rgb, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=rgb,
                     meta=ImageMeta(width=200, height=120), model="test")
     found = layers(result)
     assert [layer.box for layer in found] == [(120, 10, 70, 40), (10, 60, 50, 50)]
@@ -151,14 +151,14 @@ def test_layers_refuse_other_formats_and_the_ray_engine(tmp_path: Path, capsys) 
 
 def test_rewriting_layers_removes_the_earlier_runs_extra_layers(tmp_path: Path) -> None:
     from alphacut.api import save_layers
-    from alphacut.types import ImageMeta, Result
+    from alphacut.types import ImageMeta, Result, SoftMask
 
     def result(count: int) -> Result:
         alpha = np.zeros((60, 200), np.float32)
         for k in range(count):
             alpha[10:50, 10 + 60 * k:50 + 60 * k] = 1.0
         rgb = np.zeros((60, 200, 3), np.uint8)
-        return Result(image=rgb, soft=alpha, alpha=alpha, foreground=rgb,
+        return Result(image=rgb, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=rgb,
                       meta=ImageMeta(width=200, height=60), model="test")
 
     other = tmp_path / "cut-9.png.keep"

@@ -8,7 +8,7 @@ import pytest
 from alphacut.config import Config
 from alphacut.engine.stages import compose
 from alphacut.errors import InvalidOption
-from alphacut.types import ImageMeta, Result
+from alphacut.types import ImageMeta, Result, SoftMask
 
 H, W = 240, 320
 BOX = (60, 160, 100, 200)  # y0, y1, x0, x1 of the subject
@@ -21,7 +21,7 @@ def _result() -> Result:
     alpha[y0:y1, x0:x1] = 1.0
     rgb = np.zeros((H, W, 3), np.uint8)
     rgb[...] = RED
-    return Result(image=rgb, soft=alpha, alpha=alpha, foreground=rgb,
+    return Result(image=rgb, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=rgb,
                   meta=ImageMeta(width=W, height=H), model="test")
 
 

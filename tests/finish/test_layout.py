@@ -13,7 +13,7 @@ from alphacut.config import Config, OutputOptions
 from alphacut.core.finish.layout import arrange, tight_box
 from alphacut.engine.stages import compose
 from alphacut.errors import InvalidOption
-from alphacut.types import ImageMeta, Result
+from alphacut.types import ImageMeta, Result, SoftMask
 
 PETS = Path(__file__).resolve().parents[1] / "fixtures" / "pets"
 
@@ -178,7 +178,7 @@ def test_photo_and_mask_over_a_colour_at_marketplace_size() -> None:
     photo = np.asarray(Image.open(PETS / "shiba_inu_208.jpg").convert("RGB"))
     mask = np.asarray(Image.open(PETS / "shiba_inu_208.mask.png").convert("L"))
     alpha = (mask == 255).astype(np.float32)
-    result = Result(image=photo, soft=alpha, alpha=alpha, foreground=photo,
+    result = Result(image=photo, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=photo,
                     meta=ImageMeta(photo.shape[1], photo.shape[0]), model="test")
     out = compose(result, _out(size="1000x1000", scale="80%", bg="white"))
     assert out.shape == (1000, 1000, 3)
@@ -217,7 +217,7 @@ def test_a_background_image_covers_the_new_canvas() -> None:
     backdrop = np.zeros((50, 100, 3), np.uint8)
     backdrop[:, :50] = (0, 200, 0)  # left half green, right half blue
     backdrop[:, 50:] = (0, 0, 200)
-    result = Result(image=fg, soft=alpha, alpha=alpha, foreground=fg,
+    result = Result(image=fg, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=fg,
                     meta=ImageMeta(300, 200), model="test")
     out = compose(result, _out(size="200x100", scale="50%", position="0,0"), backdrop)
     assert out.shape == (100, 200, 3)

@@ -60,3 +60,32 @@ def test_opaque_and_clear_pixels_keep_their_colour() -> None:
     assert out.dtype == np.uint8 and out.shape == rgb.shape
     assert np.array_equal(out[:, :30], rgb[:, :30])
     assert np.array_equal(out[:, 34:], rgb[:, 34:])
+
+
+def test_a_large_photo_fitted_at_half_size_cleans_its_edge_like_the_full_size_fit(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The real fur matte over green, 3x up (past ``HALF_MIN_SIDE``): the half-size fit
+    still removes the green cast, and its edge on magenta stays within about a level of
+    what the full-size fit gives."""
+    import cv2
+
+    from alphacut.core.refine import foreground
+
+    fg, alpha = _real_hair()
+    h, w = alpha.shape
+    size = (3 * w, 3 * h)
+    fg = cv2.resize(fg, size, interpolation=cv2.INTER_CUBIC).clip(0.0, 1.0)
+    alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR).clip(0.0, 1.0)
+    assert max(alpha.shape) >= foreground.HALF_MIN_SIDE
+    photo = np.clip(_over(fg, alpha, GREEN) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    edge = (alpha > 0.05) & (alpha < 0.95)
+    truth = _over(fg, alpha, MAGENTA)
+    half = _over(estimate_foreground(photo, alpha) / 255.0, alpha, MAGENTA)
+    monkeypatch.setattr(foreground, "HALF_MIN_SIDE", 10 ** 9)  # the full-size fit
+    full = _over(estimate_foreground(photo, alpha) / 255.0, alpha, MAGENTA)
+    plain = _over(photo / 255.0, alpha, MAGENTA)
+    err = {name: np.abs(image - truth)[edge].mean()
+           for name, image in (("half", half), ("full", full), ("plain", plain))}
+    assert err["half"] < 0.65 * err["plain"], err  # the full fit: 0.61 here
+    assert abs(err["half"] - err["full"]) < 0.05 * err["full"], err
+    assert np.abs(half - full)[edge].mean() < 1.5 / 255.0

@@ -8,7 +8,7 @@ import numpy as np
 
 from alphacut.core.mask import guided_coefficients, to_gray
 from alphacut.core.refine import foreground, laplacian, matting
-from alphacut.core.refine.tiles import resize_window
+from alphacut.core.refine.tiles import AxisTaps, resize_exact, resize_window
 
 
 def test_window_resize_equals_opencv_resize() -> None:
@@ -21,14 +21,27 @@ def test_window_resize_equals_opencv_resize() -> None:
         np.testing.assert_allclose(part, full[rows, cols], rtol=0, atol=1e-4)
 
 
+def test_exact_upscale_equals_the_window_resize() -> None:
+    """An integer upscale by cv2.resize of a crop gives the taps' values, also past the
+    whole blocks (a 2830-row frame on a 707-row grid of 4-pixel blocks)."""
+    rng = np.random.default_rng(5)
+    small = rng.random((2, 707, 1060), dtype=np.float32)
+    taps = AxisTaps(707, 2830, 0.25), AxisTaps(1060, 4240, 0.25)
+    for rows, cols in [(slice(0, 256), slice(0, 256)), (slice(1000, 1256), slice(777, 1033)),
+                       (slice(2560, 2830), slice(3840, 4240))]:
+        exact = resize_exact(small, 4, rows, cols)
+        gathered = resize_window(small, (2830, 4240), rows, cols, taps=taps)
+        np.testing.assert_allclose(exact, gathered, rtol=0, atol=2e-6)
+
+
 def test_tiled_upsampling_equals_the_full_frame_one(fur: tuple[np.ndarray, np.ndarray]) -> None:
     rgb, soft = fur
     h, w = (s // 3 for s in soft.shape)
     matte = cv2.resize(soft, (w, h), interpolation=cv2.INTER_AREA)
     matte[matte > 0.9], matte[matte < 0.1] = 1.0, 0.0  # sure regions: the constant tiles
-    gray = to_gray(rgb)
-    a, b = guided_coefficients(cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA), matte,
-                               2, 1e-4)
+    gray = to_gray(rgb)  # the fit's guide: the grey of the small photo
+    a, b = guided_coefficients(to_gray(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)),
+                               matte, 2, 1e-4)
     size = (rgb.shape[1], rgb.shape[0])
     reference = np.clip(cv2.resize(a, size) * gray + cv2.resize(b, size), 0.0, 1.0)
     fast = matting.upsample_matte(matte, rgb)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from alphacut.config import Config
 from alphacut.engine.stages import compose
-from alphacut.types import ImageMeta, Result
+from alphacut.types import ImageMeta, Result, SoftMask
 from helpers import PETS
 
 pytestmark = PAGE_MARKS
@@ -43,7 +43,7 @@ def _engine(cutout: np.ndarray, **options: object) -> np.ndarray:
     """What the engine's compose makes of the page's own full-size cut-out."""
     alpha = (cutout[..., 3] / 255.0).astype(np.float32)
     fg = np.ascontiguousarray(cutout[..., :3])
-    result = Result(image=fg, soft=alpha, alpha=alpha, foreground=fg,
+    result = Result(image=fg, soft_mask=SoftMask.of(alpha), alpha=alpha, foreground=fg,
                     meta=ImageMeta(fg.shape[1], fg.shape[0]), model="page")
     return compose(result, Config.build(**options).output)
 

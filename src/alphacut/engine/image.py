@@ -98,8 +98,8 @@ class Engine:
         """The mask stage alone: the fused soft mask ``float32 (H, W)`` in [0, 1] at full
         resolution, for ``finish(..., soft=)`` later (a video filter that looks ahead)."""
         refine = self._config_for(options).refine
-        return stages.run_timed(item.timings, "mask", stages.soft_mask, item, inferred,
-                                self.passes, refine)
+        return stages.run_timed(item.timings, "mask", lambda: stages.soft_mask(
+            item, inferred, self.passes, refine).full())
 
     def finish(self, item: Prepared, inferred: Inferred, *, soft_filter: SoftFilter | None = None,
                soft: Mask | None = None, **options: Any) -> Result:

@@ -23,10 +23,11 @@ from alphacut.core import composite, mask, preprocess
 from alphacut.core.finish import colour, layout
 from alphacut.core.finish import steps as finishing
 from alphacut.core.fusion import fuse_logits
+from alphacut.core.refine.scale import SolveScale
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.roi import Box, context_box, keep_inside, paste, resolve
 from alphacut.engine.passes import ModelPass
-from alphacut.types import RGB, Decoded, Mask, Result, Tensor
+from alphacut.types import RGB, Decoded, Mask, Result, SoftMask, Tensor
 
 T = TypeVar("T")
 STAGES: tuple[str, ...] = ("decode", "preprocess", "infer", "mask", "refine", "composite",
@@ -105,22 +106,35 @@ def prepare(decoded: Decoded, passes: Sequence[ModelPass],
 
 
 def soft_mask(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
-              refine: RefineOptions) -> Mask:
-    """The mask stage: every pass's mask at full resolution (flip passes mirrored back),
-    fused: ``float32 (H, W)`` in [0, 1]; with a region of interest, 0 outside its box."""
+              refine: RefineOptions) -> SoftMask:
+    """The mask stage: every pass's mask (flip passes mirrored back), fused, as a
+    :class:`SoftMask` of the photo. At full resolution (``float32 (H, W)`` in [0, 1]; with a
+    region of interest, 0 outside its box) it is made here for guided upsampling or a region
+    of interest, else on first ask; a solve's working-size copy (``SoftMask.at``) comes
+    straight from the model's outputs, bilinearly, without the full-size map in between."""
     rgb = item.decoded.rgb
     if item.crop is not None:
         rgb = rgb[item.crop.slices]
-    masks = []
-    for p, small in zip(passes, inferred.masks, strict=True):
-        if p.flip:
-            small = np.ascontiguousarray(small[:, ::-1])
-        masks.append(mask.to_full_resolution(small, rgb, method=refine.upsample,
-                                             radius=refine.guided_radius, eps=refine.guided_eps))
-    soft = fuse_logits(masks, [p.weight for p in passes])
-    if item.roi is None or item.crop is None:
-        return soft
-    return paste(soft, item.crop, item.roi, item.decoded.rgb.shape[:2])
+    smalls = [np.ascontiguousarray(small[:, ::-1]) if p.flip else small
+              for p, small in zip(passes, inferred.masks, strict=True)]
+    weights = [p.weight for p in passes]
+
+    def full() -> Mask:
+        soft = fuse_logits([mask.to_full_resolution(small, rgb, method=refine.upsample,
+                                                    radius=refine.guided_radius,
+                                                    eps=refine.guided_eps)
+                            for small in smalls], weights)
+        if item.roi is None or item.crop is None:
+            return soft
+        return paste(soft, item.crop, item.roi, item.decoded.rgb.shape[:2])
+
+    if refine.upsample != "bilinear" or item.crop is not None:
+        return SoftMask.of(full())
+
+    def at(scale: SolveScale) -> Mask:
+        return fuse_logits([scale.from_grid(small) for small in smalls], weights)
+
+    return SoftMask((int(rgb.shape[0]), int(rgb.shape[1])), full, at)
 
 
 def load_strokes(refine: RefineOptions, shape: tuple[int, int]) -> StrokeMap | None:
@@ -132,19 +146,20 @@ def load_strokes(refine: RefineOptions, shape: tuple[int, int]) -> StrokeMap | N
     return rasterise(refine.strokes, shape)
 
 
-def refine_matte(rgb: RGB, soft: Mask, refine: RefineOptions,
+def refine_matte(rgb: RGB, soft: Mask | SoftMask, refine: RefineOptions,
                  strokes: StrokeMap | None = None) -> tuple[Mask, RGB]:
-    """The refine stage: soft mask ``float32 (H, W)`` -> (alpha ``float32 (H, W)``, clean
-    foreground ``uint8 (H, W, 3)``): band matting (forced near touch-up ``strokes``, which
-    are at ``rgb``'s size), then edge colours."""
-    alpha = soft
+    """The refine stage: soft mask ``float32 (H, W)`` (or the mask stage's ``SoftMask``) ->
+    (alpha ``float32 (H, W)``, clean foreground ``uint8 (H, W, 3)``): band matting (forced
+    near touch-up ``strokes``, which are at ``rgb``'s size), then edge colours."""
     if strokes is None and refine.strokes is not None:
         strokes = load_strokes(refine, soft.shape)
     if refine.matting or strokes is not None:
         from alphacut.core.refine.matting import MattingParams, refine_band
 
-        alpha = refine_band(rgb, alpha, MattingParams(band=refine.matting_band),
+        alpha = refine_band(rgb, soft, MattingParams(band=refine.matting_band),
                             strokes=strokes, band=refine.matting)
+    else:
+        alpha = soft.full() if isinstance(soft, SoftMask) else soft
     foreground = rgb
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground
@@ -181,16 +196,19 @@ def finish(item: Prepared, inferred: Inferred, passes: Sequence[ModelPass],
     video filter that looks ahead needs the masks of later frames first)."""
     decoded, timings = item.decoded, item.timings
     if soft is None:
-        soft = run_timed(timings, "mask", soft_mask, item, inferred, passes, refine)
+        made = run_timed(timings, "mask", soft_mask, item, inferred, passes, refine)
+    else:
+        made = SoftMask.of(soft)
     if soft_filter is not None:
-        soft = run_timed(timings, "temporal", soft_filter, soft, decoded.rgb)
+        made = SoftMask.of(run_timed(timings, "temporal", soft_filter, made.full(), decoded.rgb))
     with timed(timings, "refine"):
         if item.roi is None or item.crop is None:
-            alpha, foreground = refine_matte(decoded.rgb, soft, refine)
+            alpha, foreground = refine_matte(decoded.rgb, made, refine)
         else:
-            alpha, foreground = refine_in_crop(decoded.rgb, soft, refine, item.crop, item.roi)
+            alpha, foreground = refine_in_crop(decoded.rgb, made.full(), refine, item.crop,
+                                               item.roi)
         alpha = mask.limit_by_input_alpha(alpha, decoded.alpha)
-    return Result(image=decoded.rgb, soft=soft, alpha=alpha, foreground=foreground,
+    return Result(image=decoded.rgb, soft_mask=made, alpha=alpha, foreground=foreground,
                   meta=decoded.meta, model=model, timings=timings)
 
 

@@ -178,8 +178,10 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
     along; at most ``depth`` images (default ``workers + 2``) are in flight, which bounds
     memory. With ``workers=1`` the model sees one image at a time (give it all the cores);
     with ``workers=2`` two images infer at once (give each session run fewer threads).
-    Returns the outcomes in input order; ``on_done`` is called in that order on the calling
-    thread.
+    Each finisher's refine step uses at most ``cores // workers`` threads
+    (:func:`finish_threads`): the model keeps the cores busy meanwhile, and more threads
+    would only contend with it. Returns the outcomes in input order; ``on_done`` is called
+    in that order on the calling thread.
     """
     outcomes: list[Outcome] = []
 
@@ -194,6 +196,7 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
         return outcomes
     workers = max(1, workers)
     depth = max(workers, depth or workers + 2)
+    steps = _limit_finish(steps, finish_threads(workers))
     with ThreadPoolExecutor(workers, thread_name_prefix="alphacut-load") as loader, \
             ThreadPoolExecutor(workers, thread_name_prefix="alphacut-model") as model, \
             ThreadPoolExecutor(workers, thread_name_prefix="alphacut-finish") as finisher:
@@ -206,6 +209,26 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
         while in_flight:
             record(in_flight.popleft().result())
     return outcomes
+
+
+def finish_threads(workers: int) -> int:
+    """Threads a finisher's refine step may use while ``workers`` images are in the model:
+    the cores shared out, at least 1 (on 2 cores and 2 workers: 1, so refine of image *n*
+    runs beside the inference of image *n + 1* instead of competing with it)."""
+    from alphacut.runtime.session import default_threads
+
+    return max(1, default_threads() // max(1, workers))
+
+
+def _limit_finish(steps: Steps, threads: int) -> Steps:
+    """``steps`` whose ``finish`` runs within ``tiles.limited_threads(threads)``."""
+    from alphacut.core.refine.tiles import limited_threads
+
+    def finish(job: Job, state: Any, inferred: Any) -> Outcome:
+        with limited_threads(threads):
+            return steps.finish(job, state, inferred)
+
+    return Steps(steps.load, steps.infer, finish)
 
 
 def _start(job: Job, steps: Steps, pools: tuple[ThreadPoolExecutor, ...]) -> Future[Outcome]:

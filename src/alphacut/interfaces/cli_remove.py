@@ -162,6 +162,10 @@ def _run_files(args: argparse.Namespace, config: Config, jobs: list[Job], target
     destinations = plan_destinations(jobs, target, out_dir, args.name, ext,
                                      get_spec(config.model).name, avoid=inputs)
     workers, threads = choose_workers(len(jobs), jobs=args.jobs, threads=args.threads)
+    if len(jobs) > 1:  # a batch: freed arrays reused from image to image (runtime/memory.py)
+        from alphacut.runtime.memory import tune_allocator
+
+        tune_allocator()
     if threads is not None:
         config = config.replace(threads=threads)
     remover = Remover(config, progress=_download_callback(args))

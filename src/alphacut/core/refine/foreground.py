@@ -16,7 +16,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphacut.core.refine.tiles import AxisTaps, Window, resize_window, run_tiles, tile_windows
+from alphacut.core.refine.tiles import (
+    AxisTaps,
+    Window,
+    resize_exact,
+    resize_window,
+    run_tiles,
+    tile_windows,
+)
 from alphacut.types import RGB, Alpha
 
 SOFT_LOW, SOFT_HIGH = 0.004, 0.996
@@ -24,6 +31,8 @@ EPS = 1e-5
 TILE = 160  # pixels per tile side for the full-resolution passes
 COARSE_MIN_RADIUS = 40  # wide passes at least this wide run on a downsized copy
 COARSE_STEP = 20  # ... by this many pixels of radius per downsizing step (at most 4x)
+HALF_MIN_SIDE = 2048  # photos this large (long side) are fitted at half size
+HALF_TILE = 256  # full-size pixels per tile side when a half-size fit is applied
 F32 = npt.NDArray[np.float32]
 
 
@@ -87,6 +96,8 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     ``sum(radii[1:])`` pixels (exact: a window's reflected border moves values at most that
     far inward, never onto a pixel written).
     """
+    if max(alpha.shape) >= HALF_MIN_SIDE:
+        return _estimate_at_half(rgb, alpha, radii)
     band = soft_band(alpha)
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
@@ -123,6 +134,64 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
         cv2.copyTo(cv2.merge(list(pixels)), here, patch[window.target])
 
     run_tiles(tile, tile_windows(a.shape, TILE, sum(local)))
+    return out
+
+
+def _estimate_at_half(rgb: RGB, alpha: Alpha, radii: tuple[int, ...]) -> RGB:
+    """:func:`estimate_foreground` of a large photo: the local means (every pass, radii
+    halved) fitted on the band box shrunk 2x (``INTER_AREA``, whole 2x2 blocks; an odd last
+    row/column takes the last block's means), then brought back bilinearly per full-size
+    tile, where the last correction step uses the full-resolution photo and alpha."""
+    band = soft_band(alpha)
+    box = band_box(alpha, pad=radii[0], band=band)
+    if box is None:
+        return rgb
+    wide_r = max(1, round(radii[0] / 2))
+    local = tuple(max(1, round(r / 2)) for r in radii[1:])
+    step = 2 * coarse_factor(wide_r)
+    y0, y1 = _whole_steps(box[0], box[1], alpha.shape[0], step)
+    x0, x1 = _whole_steps(box[2], box[3], alpha.shape[1], step)
+    a, soft, photo = alpha[y0:y1, x0:x1], band[y0:y1, x0:x1], rgb[y0:y1, x0:x1]
+    (bh, bw), (h2, w2) = a.shape, (a.shape[0] // 2, a.shape[1] // 2)
+    a_half = cv2.resize(a[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
+    p_half = cv2.resize(photo[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
+    wide = WideMeans(p_half, a_half, wide_r)
+    taps = AxisTaps(h2, bh, 0.5), AxisTaps(w2, bw, 0.5)
+    halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
+    out = rgb.copy()
+    patch = out[y0:y1, x0:x1]
+
+    def tile(window: Window) -> None:
+        rows, cols = window.target
+        x, y, w, h = cv2.boundingRect(soft[rows, cols])  # only the tile's soft pixels' box
+        if w == 0 or h == 0:
+            return
+        rows = slice(rows.start + y, rows.start + y + h)
+        cols = slice(cols.start + x, cols.start + x + w)
+        here = soft[rows, cols]
+        near_r, near_c = taps[0].footprint(rows), taps[1].footprint(cols)
+        r0, c0 = max(0, near_r.start - halo), max(0, near_c.start - halo)
+        span_r, span_c = slice(r0, min(h2, near_r.stop + halo)), \
+            slice(c0, min(w2, near_c.stop + halo))
+        a_w = np.ascontiguousarray(a_half[span_r, span_c])
+        inv_w = 1.0 - a_w
+        image = np.ascontiguousarray(np.moveaxis(p_half[span_r, span_c], -1, 0),
+                                     dtype=np.float32)
+        fg_mean, bg = wide.window(span_r, span_c)
+        for radius in local:
+            fg = _correct(image, a_w, fg_mean, bg)
+            fg_den, bg_den = _denominators(a_w, radius)
+            fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
+            bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
+        means = resize_exact(np.concatenate([fg_mean, bg]), 2,
+                             slice(rows.start - 2 * r0, rows.stop - 2 * r0),
+                             slice(cols.start - 2 * c0, cols.stop - 2 * c0))
+        full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
+        fg = _correct(full, np.ascontiguousarray(a[rows, cols]), means[:3], means[3:])
+        pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
+        cv2.copyTo(cv2.merge(list(pixels)), here, patch[rows, cols])
+
+    run_tiles(tile, tile_windows(a.shape, HALF_TILE, 0))
     return out
 
 

@@ -111,14 +111,15 @@ def pair_terms(planes: F32, base: Ints, width: int, eps: float, out: F32) -> Non
         for a in range(3):  # one plane at a time: 8x faster than planes[:, index]
             np.take(planes[a], index, out=colours[i, a])
     x, y = window_terms(colours, eps)
+    y *= np.float32(-1.0 / 9.0)  # entries -(1 + y_i . x_j) / 9: the scale folded into y
+    part = np.empty((9, base.size), np.float32)  # one temporary for every row block
     first = 0
     for i in range(9):
-        g = out[first:first + 9 - i]
+        g, tmp = out[first:first + 9 - i], part[:9 - i]
         np.multiply(y[i, 0], x[i:, 0], out=g)
-        g += y[i, 1] * x[i:, 1]
-        g += y[i, 2] * x[i:, 2]
-        g += 1.0
-        g *= np.float32(-1.0 / 9.0)
+        g += np.multiply(y[i, 1], x[i:, 1], out=tmp)
+        g += np.multiply(y[i, 2], x[i:, 2], out=tmp)
+        g -= np.float32(1.0 / 9.0)
         g[0] += 1.0
         first += 9 - i
 
@@ -213,9 +214,15 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     # CSR straight away: offsets in ascending k are ascending columns, none repeated
     in_band = cols >= 0
     indptr = np.zeros(n + 1, np.int32)
-    np.cumsum(in_band.sum(axis=1), out=indptr[1:])
+    np.cumsum(np.count_nonzero(in_band, axis=1), out=indptr[1:])
     system = CsrMatrix(indptr, cols[in_band], vals[in_band], n)
     return system, rhs, vals[:, 12].copy()
+
+
+def dot(a: F32, b: F32) -> float:
+    """``a . b`` of two ``float32 (n,)`` vectors in one pass (einsum's own loop: no
+    temporary, and no BLAS, whose threads can stall for milliseconds on a busy CPU)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
@@ -224,25 +231,26 @@ def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
     in float32 (half the memory traffic of float64; the answer is needed to about 1e-3 only).
     Returns ``x`` and the number of steps taken.
 
-    Written without BLAS calls: a multithreaded OpenBLAS dot on a busy CPU can take
-    milliseconds instead of microseconds. Temporaries are allocated once.
+    Written without BLAS calls (:func:`dot`); every temporary is allocated once, and the
+    matrix product writes into the same buffer each step.
     """
-    r = b - a @ x
+    ap = np.empty_like(b)
+    r = b - a.product(x, ap)
     z = r * inv_diag
     p = z.copy()
     scratch = np.empty_like(b)
-    rz = float((r * z).sum())
-    stop = tol * (float(np.sqrt((b * b).sum())) or 1.0)
+    rz = dot(r, z)
+    stop = tol * (float(np.sqrt(dot(b, b))) or 1.0)
     steps = 0
     for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
-        ap = a @ p
-        step = rz / float(np.multiply(p, ap, out=scratch).sum())
+        a.product(p, ap)
+        step = rz / dot(p, ap)
         x += np.multiply(p, step, out=scratch)
         r -= np.multiply(ap, step, out=scratch)
-        if float(np.sqrt(np.multiply(r, r, out=scratch).sum())) < stop:
+        if float(np.sqrt(dot(r, r))) < stop:
             break
         np.multiply(r, inv_diag, out=z)
-        rz_next = float(np.multiply(r, z, out=scratch).sum())
+        rz_next = dot(r, z)
         p *= rz_next / rz
         p += z
         rz = rz_next

@@ -30,20 +30,21 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine.scale import SolveScale, solve_size
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
     AxisTaps,
     Window,
+    resize_exact,
     resize_window,
     run_jobs,
     run_tiles,
     tile_windows,
 )
-from alphacut.types import RGB, Alpha, Mask
+from alphacut.types import RGB, Alpha, Mask, SoftMask
 
 BoolMap = npt.NDArray[np.bool_]
 F32 = npt.NDArray[np.float32]
-Guide = tuple[F32, F32]  # grey photo float32 in [0, 1], at full and at working size
 
 MIN_REACH = 12  # pixels: small images still get a band as wide as a model's blur
 UPSAMPLE_TILE = 256  # pixels per tile side when the matte is brought to full size
@@ -149,7 +150,7 @@ def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
     return alpha
 
 
-def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
+def refine_band(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = None, *,
                 unsure: Mask | None = None, strokes: StrokeMap | None = None,
                 band: bool = True, initial: Alpha | None = None) -> Alpha:
     """Matte ``float32 (H, W)`` in [0, 1] for ``rgb`` ``uint8 (H, W, 3)`` from its soft mask.
@@ -162,24 +163,24 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
     them; ``band=False`` solves near the strokes only and keeps ``soft`` everywhere else.
     ``initial`` (``float32 (H, W)`` in [0, 1], e.g. the previous video frame's alpha) is where
     the band's solver starts instead of the soft mask: the same answer, in fewer steps if it is
-    closer.
+    closer. ``soft`` may be the mask stage's :class:`SoftMask`, whose full-size array is then
+    only made if strokes or a small photo need it (the solve takes its working-size copy).
     """
-    from alphacut.core.mask import working_size
-
     p = params or MattingParams()
-    height, width = soft.shape
-    work_h, work_w = working_size(height, width, p.max_side)
-    scaled = (work_h, work_w) != (height, width)
-    cut = soft if unsure is None else unsure
+    mask = soft if isinstance(soft, SoftMask) else SoftMask.of(soft)
+    height, width = mask.shape
+    scale = solve_size(height, width, p.max_side)
+    scaled = scale.scaled
     marked = strokes is not None and strokes.any
     if not band and not marked:
-        return soft
-    gray: Guide | None = None
+        return mask.full()
+    gray: F32 | None = None
     if scaled:
-        image, prior, cut, gray = downsized(rgb, soft, unsure, (work_h, work_w))
+        image, prior, cut, gray = downsized(rgb, mask, unsure, scale)
     else:
-        image, prior = rgb, soft
-    long_side = max(work_h, work_w)
+        image, prior = rgb, mask.full()
+        cut = prior if unsure is None else unsure
+    long_side = max(scale.size)
     width_px = max(1, round(p.band * long_side))
     reach = max(width_px + 1, MIN_REACH, round(p.reach * long_side))
     if band:
@@ -189,21 +190,21 @@ def refine_band(rgb: RGB, soft: Mask, params: MattingParams | None = None, *,
         unknown, known = np.zeros(prior.shape, np.bool_), prior.astype(np.float32)
     zone, iters = None, p.iters
     if strokes is not None and marked:
-        small = scale_strokes(strokes, (work_h, work_w)) if scaled else strokes
+        small = scale_strokes(strokes, scale) if scaled else strokes
         unknown, known, prior, zone = stroke_trimap(image, (unknown, known), prior, small, p,
                                                     width=width_px, reach=reach)
         iters = p.stroke_iters
-    if initial is not None and initial.shape != soft.shape:
+    if initial is not None and initial.shape != mask.shape:
         initial = None  # a guess for another frame size: no use
     if initial is not None and scaled:
-        initial = cv2.resize(initial, (work_w, work_h), interpolation=cv2.INTER_AREA)
+        initial = scale.shrink(initial)
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     if scaled:
-        alpha = upsample_matte(alpha, rgb, guide=gray)
+        alpha = upsample_matte(alpha, rgb, guide=gray, scale=scale)
     if strokes is None or zone is None:
         return alpha
-    return pin_strokes(alpha, soft, strokes, zone, band=band)
+    return pin_strokes(alpha, mask.full(), strokes, zone, band=band)
 
 
 def stroke_trimap(image: RGB, trimap: tuple[BoolMap, Alpha], prior: Mask,
@@ -237,12 +238,10 @@ def stroke_trimap(image: RGB, trimap: tuple[BoolMap, Alpha], prior: Mask,
     return unknown, known, prior, zone
 
 
-def scale_strokes(strokes: StrokeMap, size: tuple[int, int]) -> StrokeMap:
-    """Strokes resized to ``size = (h, w)``: a working pixel is marked when a quarter of it is
+def scale_strokes(strokes: StrokeMap, scale: SolveScale) -> StrokeMap:
+    """Strokes at ``scale``'s working size: a working pixel is marked when a quarter of it is
     (thin strokes survive a large downscale; keep wins where both meet)."""
-    h, w = size
-    maps = [cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) >= 0.25
-            for m in (strokes.keep, strokes.remove)]
+    maps = [scale.shrink(m.astype(np.float32)) >= 0.25 for m in (strokes.keep, strokes.remove)]
     return StrokeMap(maps[0], maps[1] & ~maps[0])
 
 
@@ -261,55 +260,51 @@ def pin_strokes(alpha: Alpha, soft: Mask, strokes: StrokeMap, zone: BoolMap, *, 
     return alpha
 
 
-def downsized(rgb: RGB, soft: Mask, unsure: Mask | None, size: tuple[int, int]
-              ) -> tuple[RGB, Mask, Mask, Guide]:
-    """The working-size copies of the solve, all ``cv2.INTER_AREA`` to ``size = (h, w)``:
-    the photo ``uint8 (h, w, 3)``, the soft mask and the map the trimap is cut from
-    (``unsure``, or the soft mask) ``float32 (h, w)``, and the grey guide of the upsampling
-    (full-size and working-size ``float32`` in [0, 1]). The photo's resize runs on a second
-    thread while this one does the rest (OpenCV releases the GIL)."""
+def downsized(rgb: RGB, soft: SoftMask, unsure: Mask | None, scale: SolveScale
+              ) -> tuple[RGB, Mask, Mask, F32]:
+    """The working-size copies of the solve at ``scale`` (area averaged: ``scale.shrink``):
+    the photo ``uint8 (h, w, 3)``, the soft mask (``soft.at``) and the map the trimap is cut
+    from (``unsure``, or the soft mask) ``float32 (h, w)``, and the grey guide of the
+    upsampling, made from the small photo (``float32 (h, w)`` in [0, 1]). The photo's
+    shrink runs on a second thread while this one does the rest (OpenCV releases the GIL)."""
     from alphacut.core.mask import to_gray
 
-    jobs: list[Callable[[], object]] = [
-        lambda: _area(rgb, size), lambda: _grey_pair(to_gray(rgb), size, soft, unsure)]
-    image, rest = run_jobs(jobs)
-    prior, cut, full, small = rest  # type: ignore[misc]
-    return image, prior, cut, (full, small)  # type: ignore[return-value]
+    def photo() -> tuple[RGB, F32]:
+        small = scale.shrink(rgb)
+        return small, to_gray(small)
 
+    def masks() -> tuple[Mask, Mask]:
+        prior = soft.at(scale)
+        return prior, prior if unsure is None else scale.shrink(unsure)
 
-def _area(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-
-
-def _grey_pair(gray: F32, size: tuple[int, int], soft: Mask, unsure: Mask | None
-               ) -> tuple[Mask, Mask, F32, F32]:
-    prior = _area(soft, size)
-    cut = prior if unsure is None else _area(unsure, size)
-    return prior, cut, gray, _area(gray, size)
+    jobs: list[Callable[[], object]] = [photo, masks]
+    (image, gray), (prior, cut) = run_jobs(jobs)  # type: ignore[misc]
+    return image, prior, cut, gray
 
 
 def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4,
-                   guide: Guide | None = None) -> Alpha:
+                   guide: F32 | None = None, scale: SolveScale | None = None) -> Alpha:
     """Guided upsampling of a working-size matte ``float32 (h, w)`` to ``rgb``'s ``(H, W)``.
 
     The guided filter's linear coefficients are fitted at ``(h, w)`` against the grey image and
     applied to the full-resolution grey image, so edges follow the photo. Returns [0, 1].
-    ``guide``: that grey image at ``(H, W)`` and at ``(h, w)`` (``float32`` in [0, 1],
-    INTER_AREA), if already made. Applied tile by tile: a tile whose coefficients are all
-    ``a = 0, b = c`` is just ``c``.
+    ``guide``: the grey image at ``(h, w)`` (``float32`` in [0, 1]), if made already (by
+    default the grey of the ``INTER_AREA`` photo); ``scale``: the working grid's geometry
+    (default: ``(h, w)`` covers the frame, as ``cv2.resize``). Applied tile by tile, the
+    full-size grey made per tile: a tile whose coefficients are all ``a = 0, b = c`` is
+    just ``c``.
     """
     from alphacut.core.mask import guided_coefficients, to_gray
 
     height, width = rgb.shape[:2]
     h, w = alpha.shape
     if guide is None:
-        gray = to_gray(rgb)
-        guide = (gray, cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA))
-    gray, gray_small = guide
-    a, b = guided_coefficients(gray_small, alpha, radius, eps)
+        guide = to_gray(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))
+    a, b = guided_coefficients(guide, alpha, radius, eps)
     coefficients = np.stack([a, b])
     out = np.empty((height, width), np.float32)
-    taps = AxisTaps(h, height), AxisTaps(w, width)
+    taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
+    exact = 0 if scale is None else scale.factor
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -318,8 +313,11 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
         if not near[0].any() and (near[1] == level).all():
             out[rows, cols] = min(max(float(level), 0.0), 1.0)
             return
-        ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
-        ab[0] *= gray[rows, cols]
+        if exact:
+            ab = resize_exact(coefficients, exact, rows, cols)
+        else:
+            ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
+        ab[0] *= to_gray(rgb[rows, cols])
         ab[0] += ab[1]
         np.clip(ab[0], 0.0, 1.0, out=out[rows, cols])
 

@@ -38,10 +38,16 @@ class CsrMatrix:
 
     def __matmul__(self, x: F32) -> F32:
         """``A x`` for ``x`` ``float32 (n,)``: a new ``float32 (n,)``."""
+        return self.product(x, np.empty(self.n, np.float32))
+
+    def product(self, x: F32, out: F32) -> F32:
+        """``A x`` written into ``out`` (``float32 (n,)``, not ``x``; reused from step to
+        step, no fresh allocation) and returned."""
         matvec = compiled_matvec()
         if matvec is None:
-            return _scipy_matrix(self) @ x  # type: ignore[operator, no-any-return]
-        out = np.zeros(self.n, np.float32)
+            out[:] = _scipy_matrix(self) @ x  # type: ignore[operator]
+            return out
+        out.fill(0.0)  # csr_matvec adds into its output
         matvec(self.n, self.n, self.indptr, self.indices, self.data,
                np.ascontiguousarray(x, np.float32), out)
         return out

@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -91,11 +92,13 @@ def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int | None =
             pass
 
 
-def _taps(src: int, dst: int, start: int, stop: int
+def _taps(src: int, dst: int, start: int, stop: int, scale: float | None = None
           ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
     """``cv2.resize`` ``INTER_LINEAR`` taps for destination indices ``start..stop-1`` of a
-    ``src`` -> ``dst`` axis: the two source indices and their float32 weights."""
-    pos = (np.arange(start, stop, dtype=np.float64) + 0.5) * (src / dst) - 0.5
+    ``src`` -> ``dst`` axis: the two source indices and their float32 weights. ``scale``:
+    source pixels per destination pixel (default ``src / dst``, cv2.resize's)."""
+    ratio = src / dst if scale is None else scale
+    pos = (np.arange(start, stop, dtype=np.float64) + 0.5) * ratio - 0.5
     first = np.floor(pos)
     frac = (pos - first).astype(np.float32)
     first = first.astype(np.intp)
@@ -115,11 +118,11 @@ def footprint(src: int, dst: int, span: slice) -> slice:
 
 class AxisTaps:
     """The ``cv2.resize`` ``INTER_LINEAR`` taps of a whole ``src`` -> ``dst`` axis, computed
-    once and sliced per window (equal to :func:`_taps` of the window)."""
+    once and sliced per window (equal to :func:`_taps` of the window; ``scale`` as there)."""
 
-    def __init__(self, src: int, dst: int) -> None:
+    def __init__(self, src: int, dst: int, scale: float | None = None) -> None:
         self.src = src
-        self.first, self.second, self.w0, self.w1 = _taps(src, dst, 0, dst)
+        self.first, self.second, self.w0, self.w1 = _taps(src, dst, 0, dst, scale)
 
     def span(self, span: slice) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
         """The taps of destination ``span`` (a plain in-range slice)."""
@@ -143,11 +146,14 @@ def run_jobs(jobs: list[Callable[[], T]]) -> list[T]:
 
 
 def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice, *,
-                  taps: tuple[AxisTaps, AxisTaps] | None = None) -> F32:
+                  taps: tuple[AxisTaps, AxisTaps] | None = None,
+                  origin: tuple[int, int] = (0, 0)) -> F32:
     """``cv2.resize(small, (W, H), interpolation=INTER_LINEAR)[rows, cols]`` without the
     full-size array, for ``small`` ``float32 (p, h, w)`` (planes resized alike); ``size`` =
     ``(H, W)``; ``rows``/``cols`` plain in-range slices; ``taps``: the axes' taps of this
-    ``small`` -> ``size`` resize, if made already. Returns ``float32 (p, h', w')``.
+    ``small`` -> ``size`` resize, if made already; ``origin``: where ``small`` starts in the
+    source the taps index (``small`` a crop holding the window's source pixels). Returns
+    ``float32 (p, h', w')``.
 
     Horizontal pass, then vertical, as OpenCV does; each gathers whole rows of a transposed
     copy of the few source pixels involved (no BLAS: its threads stall a busy machine).
@@ -159,11 +165,39 @@ def resize_window(small: F32, size: tuple[int, int], rows: slice, cols: slice, *
     else:
         (y0, y1, wy0, wy1), (x0, x1, wx0, wx1) = taps[0].span(rows), taps[1].span(cols)
     ylo, xlo = int(y0[0]), int(x0[0])
-    band = np.ascontiguousarray(
-        small[:, ylo:int(y1[-1]) + 1, xlo:int(x1[-1]) + 1].transpose(0, 2, 1))
+    band = np.ascontiguousarray(small[:, ylo - origin[0]:int(y1[-1]) + 1 - origin[0],
+                                      xlo - origin[1]:int(x1[-1]) + 1 - origin[1]
+                                      ].transpose(0, 2, 1))
     horiz = np.take(band, x0 - xlo, axis=1) * wx0[:, None]
     horiz += np.take(band, x1 - xlo, axis=1) * wx1[:, None]
     horiz = np.ascontiguousarray(horiz.transpose(0, 2, 1))  # (p, source rows, w')
     out = np.take(horiz, y0 - ylo, axis=1) * wy0[:, None]
     out += np.take(horiz, y1 - ylo, axis=1) * wy1[:, None]
     return out
+
+
+def resize_exact(small: F32, factor: int, rows: slice, cols: slice) -> F32:
+    """:func:`resize_window` for an exact integer upscale (the taps of scale ``1 / factor``):
+    ``float32 (p, h', w')`` of the ``factor``-times larger map at ``rows``/``cols`` (plain
+    slices; past ``factor`` times ``small``'s size they repeat its last row/column, as the
+    taps clamp). Each plane's crop (one source pixel of margin) goes through ``cv2.resize``,
+    whose sample positions are then the whole map's: a tenth of the numpy gather's cost."""
+    _, h, w = small.shape
+    (r0, r1), (c0, c1) = _exact_crop(rows, h, factor), _exact_crop(cols, w, factor)
+    out_r = slice(rows.start - r0 * factor, rows.stop - r0 * factor)
+    out_c = slice(cols.start - c0 * factor, cols.stop - c0 * factor)
+    short = (max(0, out_r.stop - (r1 - r0) * factor), max(0, out_c.stop - (c1 - c0) * factor))
+    out = np.empty((small.shape[0], rows.stop - rows.start, cols.stop - cols.start), np.float32)
+    for plane, dst in zip(small, out, strict=True):
+        up = cv2.resize(plane[r0:r1, c0:c1], ((c1 - c0) * factor, (r1 - r0) * factor),
+                        interpolation=cv2.INTER_LINEAR)
+        if short != (0, 0):
+            up = cv2.copyMakeBorder(up, 0, short[0], 0, short[1], cv2.BORDER_REPLICATE)
+        dst[...] = up[out_r, out_c]
+    return out
+
+
+def _exact_crop(span: slice, size: int, factor: int) -> tuple[int, int]:
+    """The source rows (or columns) an exact ``factor`` upscale reads for ``span``, with one
+    of margin where the source goes on."""
+    return max(0, span.start // factor - 1), min(size, -(-span.stop // factor) + 1)
