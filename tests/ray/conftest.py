@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("ray", reason="needs alphacut[ray]")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from raytools import NODE, OBJECT_STORE
+from raytools import NODE, OBJECT_STORE, no_strays_left
 
 from helpers import ROOT
 
@@ -85,6 +85,7 @@ def local_ray(s3_endpoint: str) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+        no_strays_left()
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +104,11 @@ def simulated_cluster() -> Iterator[Any]:
     try:
         yield cluster
     finally:
-        ray.shutdown()
-        cluster.shutdown()
+        try:
+            ray.shutdown()
+        finally:
+            cluster.shutdown()
+        no_strays_left()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -101,7 +102,8 @@ class Gate:
                 raise
             return
         os.set_blocking(fd, True)
-        with os.fdopen(fd, "wb") as pipe:
+        # BrokenPipeError: the reader was killed meanwhile (a killed run's task)
+        with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
             pipe.write(self.data)
 
 
@@ -200,3 +202,40 @@ def descendants(root: int) -> set[int]:
         found |= kids
         todo.extend(kids)
     return found
+
+
+RAY_TITLES = (b"ray::", b"raylet", b"gcs_server", b"plasma", b"dashboard", b"log_monitor",
+              b"runtime_env", b"alphacut.interfaces.cli")
+
+
+def stray_processes() -> list[str]:
+    """Ray daemons, Ray workers and CLI drivers still alive below this test process
+    (``pid: command``): once a test's clusters are shut down there must be none."""
+    strays = []
+    for pid in sorted(descendants(os.getpid())):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(t in title for t in RAY_TITLES):
+            strays.append(f"{pid}: {title[:120].decode(errors='replace')}")
+    return strays
+
+
+def no_strays_left(timeout: float = 60.0) -> None:
+    """Wait for every Ray process below this one to end; fail naming the ones that do not."""
+    deadline = time.monotonic() + timeout
+    while (strays := stray_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not strays, f"processes left behind: {strays}"
+
+
+def kill_group(process: Any) -> None:
+    """SIGKILL a driver started with ``start_new_session=True`` and everything in its
+    process group (a driver that started its own Ray leaves no daemon behind), then reap it."""
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)

@@ -20,6 +20,7 @@ from raytools import (
     cluster_idle,
     done_counts,
     files,
+    kill_group,
     layout_flags,
     layout_options,
     local_batch,
@@ -79,7 +80,7 @@ def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path, two_
     manifest = out / ".alphacut-manifest.jsonl"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         wait_until(lambda: driver.poll() is not None or (
             manifest.exists() and sum(done_counts(manifest).values()) >= 3),
@@ -87,7 +88,7 @@ def test_driver_sigkill_then_rerun_finishes_without_redoing(tmp_path: Path, two_
         assert driver.poll() is None, "the driver died before it was killed"
         os.kill(driver.pid, signal.SIGKILL)
     finally:
-        driver.wait(timeout=30)
+        kill_group(driver)  # also when the wait failed: a live driver would hold the CPUs
     first = done_counts(manifest)
     assert 3 <= sum(first.values()) < 9
     wait_until(cluster_idle, "the killed run's tasks and actors to be gone")

@@ -184,16 +184,21 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
     in that order on the calling thread.
     """
     outcomes: list[Outcome] = []
-
-    def record(outcome: Outcome) -> None:
+    for outcome in iter_pipeline(jobs, steps, workers=workers, depth=depth):
         outcomes.append(outcome)
         if on_done:
             on_done(outcome)
+    return outcomes
 
+
+def iter_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1,
+                  depth: int | None = None) -> Iterator[Outcome]:
+    """``run_pipeline``'s outcomes, yielded in input order as each one is done (the Ray
+    fused actor streams its rows back this way, one finished item at a time)."""
     if len(jobs) <= 1:  # nothing to overlap: no threads
         for job in jobs:
-            record(_run_one(job, steps))
-        return outcomes
+            yield _run_one(job, steps)
+        return
     workers = max(1, workers)
     depth = max(workers, depth or workers + 2)
     steps = _limit_finish(steps, finish_threads(workers))
@@ -205,10 +210,9 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
         for job in jobs:
             in_flight.append(_start(job, steps, pools))
             while len(in_flight) >= depth or (in_flight and in_flight[0].done()):
-                record(in_flight.popleft().result())
+                yield in_flight.popleft().result()
         while in_flight:
-            record(in_flight.popleft().result())
-    return outcomes
+            yield in_flight.popleft().result()
 
 
 def finish_threads(workers: int) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,21 +46,24 @@ class FusedActor:
         self.engine = engine_for(self.config)
         self.engine.load()
 
-    def __call__(self, batch: Batch) -> Batch:
-        """``batch``: ``src``, ``dest`` arrays of N strings; the answer: the output columns,
-        N each, in input order."""
+    def __call__(self, batch: Batch) -> Iterator[Batch]:
+        """``batch``: ``src``, ``dest`` arrays of N strings; yields one single-row batch of
+        the output columns per item, in input order, as soon as that item is written (the
+        pipeline's ``target_max_block_size`` makes each its own block), so the driver
+        records it at once and a run stopped mid-call loses no finished item's record."""
         import numpy as np
 
-        from alphacut.interfaces.batch import run_pipeline
+        from alphacut.interfaces.batch import iter_pipeline
         from alphacut.interfaces.jobs import Job
 
         rows = [{"src": str(s), "dest": str(d)} for s, d in
                 zip(batch["src"], batch["dest"], strict=True)]
         jobs = [Job(Path(row["src"]), Path(row["src"])) for row in rows]
         dests = {id(job): row["dest"] for job, row in zip(jobs, rows, strict=True)}
-        outcomes = run_pipeline(jobs, item_steps(self.engine, dests), workers=1)
-        done = [_row(row, outcome) for row, outcome in zip(rows, outcomes, strict=True)]
-        return {key: np.array([row[key] for row in done], dtype=object) for key in done[0]}
+        outcomes = iter_pipeline(jobs, item_steps(self.engine, dests), workers=1)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            done = _row(row, outcome)
+            yield {key: np.array([value], dtype=object) for key, value in done.items()}
 
 
 def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:

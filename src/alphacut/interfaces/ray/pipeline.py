@@ -5,7 +5,7 @@ Fused (``split_stages=False``, opt-in):
     from_items(src, dest)                       the plan (paths or URLs; no pixels on the driver)
     .map_batches(FusedActor) actor pool         read, decode, infer, refine, encode, write:
                                                 the local batch's pipeline inside each actor
-    .iter_rows()                                driver: manifest line + progress per item
+    .iter_batches(prefetch_batches=0)           driver: manifest line + progress per item
 
 Split stages (the default, the issue's layout):
 
@@ -13,7 +13,7 @@ Split stages (the default, the issue's layout):
     .map(load_row)          task                read bytes, decode, preprocess
     .map_batches(InferActor) actor pool         every model pass, sessions loaded once per actor
     .map(finish_row)        task                mask, refine, encode, write (temp+rename or PUT)
-    .iter_rows()            driver              manifest line + progress per finished item
+    .iter_batches(...)      driver              manifest line + progress per finished item
 
 Ray Data streams: blocks move through the stages as resources free up, a bounded number in
 flight, so neither the driver nor the object store holds the whole set.
@@ -38,7 +38,7 @@ MAX_INPUT_BLOCKS = 256  # the driver keeps every input block's metadata while th
 ACTOR_SHARE = 0.75  # split: logical CPUs an actor reserves per ONNX Runtime thread
 TASK_CPUS = 0.25  # split: per load/finish task
 FUSED_ROWS = 8  # fused: rows per input block = per actor call (its pipeline drains at the end)
-FUSED_QUEUE = 2  # fused: calls queued per actor (one running, one ready: no gap, no hoard)
+FUSED_QUEUE = 1  # fused: calls per actor at once (2 queued a second call on the first actor up)
 
 
 @dataclass(frozen=True)
@@ -92,12 +92,25 @@ def choose_resources(cluster_cpus: float, actors: int | None, threads: int | Non
 def run_rows(rows: list[dict[str, str]], config: Config, resources: Resources
              ) -> Iterator[dict[str, Any]]:
     """Yield one finished row (``src``, ``dest``, ``code``, ``error``, ``timings``) per input
-    row, in completion order."""
+    row, in completion order, each as soon as its block reaches the driver.
+
+    Not ``Dataset.iter_rows``: it prefetches one block, and measured (Ray 2.60) that holds
+    each block back until the next one arrives, so the last finished items of a run that is
+    waiting on a slow item (or killed then) were never recorded."""
     if not rows:
         return
-    with _no_reservations():  # before building: a dataset keeps the context it was made in
-        yield from _build(rows, config.replace(threads=resources.threads),
-                          resources).iter_rows()
+    with _context(fused=not resources.split):  # a dataset keeps the context it was made in
+        dataset = _build(rows, config.replace(threads=resources.threads), resources)
+    for batch in dataset.iter_batches(batch_size=None, batch_format="numpy",
+                                      prefetch_batches=0):
+        columns = list(batch)
+        for values in zip(*(batch[c] for c in columns), strict=True):
+            yield {c: _plain(v) for c, v in zip(columns, values, strict=True)}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value ``iter_rows`` would have given."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> Any:
@@ -125,10 +138,11 @@ def _fused(dataset: Any, config: Config, resources: Resources) -> Any:
     """One actor pool doing every stage of its rows (``fused.FusedActor``).
 
     One call per input block (``batch_size=None``; the blocks are cut to ``resources.batch``
-    rows, fewer past ``MAX_INPUT_BLOCKS``). A call's rows come back when its task ends, so a
-    task must never join several blocks: with a row ``batch_size`` Ray Data bundles blocks
-    up to it (9 rows in blocks of 3/3/3 made one 9-row task), and one slow item then held
-    back the rows of every other block in its bundle.
+    rows, fewer past ``MAX_INPUT_BLOCKS``): with a row ``batch_size`` Ray Data bundles blocks
+    up to it (9 rows in blocks of 3/3/3 made one 9-row task). One call in flight per actor:
+    with two, the first actor up took the first two blocks, Ray Data then saw every input
+    handed out and released the other actors as idle (Ray 2.60, "consumed all inputs"), so
+    a short run used one actor and a slow item held back the block queued behind it.
     """
     from alphacut.interfaces.ray.fused import fused_class
 
@@ -140,22 +154,26 @@ def _fused(dataset: Any, config: Config, resources: Resources) -> Any:
 
 
 @contextmanager
-def _no_reservations() -> Iterator[None]:
-    """Run without Ray Data's per-operator resource reservations, then restore them.
+def _context(*, fused: bool) -> Iterator[None]:
+    """Ray Data's context for one run, restored after it is built.
 
-    With reservations, on small nodes the finish stage's CPU share rounds down to nothing:
-    measured on the two-node simulation (1 CPU each), no item finished until every load had
-    run, which holds the whole set in the object store. Without them the streaming
-    executor's backpressure (bounded outputs per stage) still bounds what is in flight, and
-    items finish from the first batch on.
+    - No per-operator resource reservations: with them, on small nodes the finish stage's
+      CPU share rounds down to nothing (measured on the two-node simulation, 1 CPU each: no
+      item finished until every load had run, holding the whole set in the object store).
+      The streaming executor's backpressure still bounds what is in flight.
+    - Fused: every row an actor yields is its own output block (``target_max_block_size``
+      of 1 byte; the rows are ~200 bytes of paths and codes), so it reaches the driver when
+      the item is written, not when the actor's whole call ends.
     """
     context = ray.data.DataContext.get_current()
-    saved = context.op_resource_reservation_enabled
+    saved = context.op_resource_reservation_enabled, context.target_max_block_size
     context.op_resource_reservation_enabled = False
+    if fused:
+        context.target_max_block_size = 1
     try:
         yield
     finally:
-        context.op_resource_reservation_enabled = saved
+        context.op_resource_reservation_enabled, context.target_max_block_size = saved
 
 
 def cluster_cpus() -> float:

@@ -106,9 +106,12 @@ def _execute(plan: Plan, config: Config, options: RunOptions, record: manifests.
         resources = pipeline.choose_resources(pipeline.cluster_cpus(), options.actors,
                                               config.runtime.threads,
                                               split=options.split_stages)
+        recorded: set[str] = set()
         with Counter(summary, len(plan.todo), show=options.show_progress) as counter:
             for row in pipeline.run_rows(plan.todo, config, resources):
-                _record_row(row, record, counter)
+                if row["src"] not in recorded:  # a retried call may hand a row back again
+                    recorded.add(row["src"])
+                    _record_row(row, record, counter)
     except AlphacutError:
         raise
     except Exception as exc:  # Ray's own errors: the job stopped, the manifest stands
