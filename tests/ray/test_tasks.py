@@ -57,7 +57,12 @@ def test_a_fused_actor_writes_what_the_split_stages_write_and_fails_items_alone(
     sources = [str(PETS[0]), str(tmp_path / "missing.jpg"), str(PETS[1])]
     batch = {"src": np.array(sources),
              "dest": np.array([str(fused / f"{Path(s).stem}.png") for s in sources])}
-    out = fused_class(CONFIG)()(batch)
+    yielded = []
+    for part in fused_class(CONFIG)()(batch):  # one single-row batch per item, as it is done
+        assert {len(v) for v in part.values()} == {1}
+        assert part["code"][0] or Path(str(part["dest"][0])).exists()  # written before yielded
+        yielded.append(part)
+    out = {key: [part[key][0] for part in yielded] for key in yielded[0]}
     assert list(out["src"]) == sources and list(out["code"]) == ["", "invalid_image", ""]
     assert str(out["error"][1]).startswith(sources[1])
     assert sorted(p.name for p in fused.iterdir()) == sorted(p.name for p in split.iterdir())
