@@ -15,11 +15,13 @@ Parts, each in a child process of its own (one Ray per process):
    cores split between the nodes, each node's object store ``--node-store`` MiB (a comma
    list runs one cluster per size; ``cluster_utils``' own 150 MiB made the nodes spill),
    the local batch first, beside them: images/s per CPU. Then ``--tiny`` images
-   of 64 x 48 through a one-layer model (built with ``onnx`` if installed), so the driver and
+   of 64 x 48 (a tenth, half, then all) through a one-layer model, so the driver and
    Ray's per-item cost are what runs: the driver's resident memory sampled as items finish.
+   The tiny model is built with the ``onnx`` package, a benchmark-only dependency (not one of
+   alphacut's): ``pip install onnx`` once; without it the tiny part is skipped.
 
 Each Ray part runs every layout in ``--layouts`` (default ``fused,split``:
-``remove_many(split_stages=False)`` and the default), each compared byte for byte with the local
+the default ``remove_many`` and ``split_stages=True``), each compared byte for byte with the local
 batch's outputs. Every Ray run also reports the CPU seconds it used per image and per
 process kind (every process below the benchmark, from ``/proc``, sampled every 0.3 s),
 against the local batch's
@@ -277,8 +279,8 @@ def nodes_run(args: argparse.Namespace, photos: Path, store_mb: int, *, tiny: bo
             "ray_ips": count / wall, "ray_cpu_s": cpu.by_kind(),
             "load": [load, os.getloadavg()[0]],
             "identical": _same_bytes(WORK / "out-local", WORK / f"out-nodes-{layout}")}
-    if tiny:  # a fifth of the images, then all: does the driver grow with the count?
-        result["tiny"] = [tiny_run(args, max(1, args.tiny // 5)), tiny_run(args, args.tiny)]
+    if tiny:  # a tenth of the images, half, then all: does the driver grow with the count?
+        result["tiny"] = [tiny_run(args, max(1, args.tiny // d)) for d in (10, 2, 1)]
     ray.shutdown()
     cluster.shutdown()
     return result

@@ -17,12 +17,12 @@ from typing import Any
 from helpers import PETS
 
 MODEL = ["-m", "u2netp"]
-LAYOUTS = ["fused", "split"]  # remove_many(split_stages=False), and the default
+LAYOUTS = ["fused", "split"]  # the default, and remove_many(split_stages=True)
 
 
 def layout_flags(layout: str) -> list[str]:
     """The CLI flags that select ``layout``."""
-    return ["--ray-fused"] if layout == "fused" else []
+    return ["--ray-split-stages"] if layout == "split" else []
 
 
 def layout_options(layout: str) -> dict[str, bool]:

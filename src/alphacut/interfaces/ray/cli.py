@@ -23,9 +23,10 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--manifest", metavar="PATH", default=None,
                        help="resume record (default: OUT/.alphacut-manifest.jsonl; for s3:// "
                        "outputs, in the local cache)")
-    group.add_argument("--ray-fused", action="store_true",
-                       help="each actor reads, infers, refines and writes whole images "
-                       "(default: load and finish as Ray tasks around the actors; docs/ray.md)")
+    group.add_argument("--ray-split-stages", action="store_true",
+                       help="load and finish as Ray tasks around the inference actors "
+                       "(default: each actor reads, infers, refines and writes whole images, "
+                       "the faster layout; docs/ray.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                          recursive=not args.no_recursive, address=args.ray_address,
                          actors=args.actors, manifest=args.manifest,
                          show_progress=not args.quiet,
-                         split_stages=not args.ray_fused)
+                         split_stages=args.ray_split_stages)
     summary = run_ray(args.inputs, config, options, progress=_download_bar(args.quiet))
     print_summary(summary, output, quiet=args.quiet)
     return summary.exit_code

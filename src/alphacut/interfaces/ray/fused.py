@@ -1,5 +1,5 @@
-"""The fused layout (opt-in, ``split_stages=False``): one actor pool over the file list,
-each actor running whole items the way the local batch does on one core.
+"""The fused layout (the default; ``split_stages=True`` is the other): one actor pool over
+the file list, each actor running whole items the way the local batch does on one core.
 
 Rows in: ``src``, ``dest`` (paths or URLs). Rows out: ``src``, ``dest``, ``code``, ``error``
 (empty: no failure), ``timings`` (JSON), ``worker``. No pixels, tensors or masks ever leave
@@ -7,7 +7,7 @@ the actor, so nothing heavy crosses the object store and no freshly started task
 faults in a 4 MB row per image (the split layout's two costs, docs/ray.md).
 
 Inside an actor each batch of rows goes through the local batch's own scheduler,
-``batch.run_pipeline`` (one image in the model at a time, the next one read and decoded on
+``batch.iter_pipeline`` (one image in the model at a time, the next one read and decoded on
 a loader thread, the one before refined, encoded and written on a finisher thread), with the
 engine's calls as the steps: the engine owns the stage order; this module only says where
 bytes come from and go to. No ``ray`` import here.

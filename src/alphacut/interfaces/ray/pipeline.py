@@ -1,13 +1,13 @@
 """The batch as Ray Data stages, streamed back to the driver row by row.
 
-Fused (``split_stages=False``, opt-in):
+Fused (the default):
 
     from_items(src, dest)                       the plan (paths or URLs; no pixels on the driver)
     .map_batches(FusedActor) actor pool         read, decode, infer, refine, encode, write:
                                                 the local batch's pipeline inside each actor
     .iter_batches(prefetch_batches=0)           driver: manifest line + progress per item
 
-Split stages (the default, the issue's layout):
+Split stages (``split_stages=True``, the issue's first layout):
 
     from_items(src, dest)
     .map(load_row)          task                read bytes, decode, preprocess

@@ -38,7 +38,7 @@ class RunOptions:
     actors: int | None = None
     manifest: str | None = None
     show_progress: bool = False
-    split_stages: bool = True  # False: the fused layout (docs/ray.md)
+    split_stages: bool = False  # True: load and finish as tasks (docs/ray.md)
 
 
 def run(inputs: list[str], config: Config, options: RunOptions, *, progress: Any = None
