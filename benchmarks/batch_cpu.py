@@ -36,27 +36,22 @@ def clock(times: dict[str, float], name: str, fn: Callable[..., Any], *args: Any
     return out
 
 
-def refine_steps(rgb: np.ndarray, soft: np.ndarray, times: dict[str, float]) -> np.ndarray:
-    """The default preset's refine, as ``stages.refine_matte`` runs it, step by step."""
-    import cv2
-
-    from alphacut.core.mask import working_size
+def refine_steps(rgb: np.ndarray, soft: Any, times: dict[str, float]) -> np.ndarray:
+    """The default preset's refine, as ``matting.refine_band`` and ``stages.refine_matte``
+    run it, step by step (``soft``: the mask stage's ``SoftMask``)."""
     from alphacut.core.refine import laplacian as lp
     from alphacut.core.refine import matting as mt
     from alphacut.core.refine.foreground import estimate_foreground
+    from alphacut.core.refine.scale import solve_size
 
     p = mt.MattingParams()
-    height, width = soft.shape
-    work_h, work_w = working_size(height, width, p.max_side)
-    scaled = (work_h, work_w) != (height, width)
-    if scaled:
-        image = clock(times, "r.resize", cv2.resize, rgb, (work_w, work_h),
-                      interpolation=cv2.INTER_AREA)
-        prior = clock(times, "r.resize", cv2.resize, soft, (work_w, work_h),
-                      interpolation=cv2.INTER_AREA)
+    scale = solve_size(*soft.shape, p.max_side)
+    gray = None
+    if scale.scaled:
+        image, prior, _, gray = clock(times, "r.resize", mt.downsized, rgb, soft, None, scale)
     else:
-        image, prior = rgb, soft
-    long_side = max(work_h, work_w)
+        image, prior = rgb, soft.full()
+    long_side = max(scale.size)
     width_px = max(1, round(p.band * long_side))
     reach = max(width_px + 1, mt.MIN_REACH, round(p.reach * long_side))
     unknown, known = clock(times, "r.trimap", mt.band_trimap, prior, lo=p.lo, hi=p.hi,
@@ -79,8 +74,9 @@ def refine_steps(rgb: np.ndarray, soft: np.ndarray, times: dict[str, float]) -> 
                                 p.iters, p.tol)
         times["pcg_steps"] = times.get("pcg_steps", 0.0) + steps
         alpha[crop][band] = np.clip(solution, 0.0, 1.0)
-    if scaled:
-        alpha = clock(times, "r.upsample", mt.upsample_matte, alpha, rgb)
+    if scale.scaled:
+        alpha = clock(times, "r.upsample", mt.upsample_matte, alpha, rgb,
+                      radius=getattr(scale, "radius", 2), guide=gray, scale=scale)
     clock(times, "r.foreground", estimate_foreground, rgb, alpha)
     return alpha
 
@@ -93,8 +89,8 @@ def run_image(engine: Any, path: Path) -> dict[str, float]:
     decoded = clock(times, "decode", engine.decode, path, {})
     item = clock(times, "prepare", engine.prepare, decoded, {})
     inferred = clock(times, "infer", engine.infer, [item])[0]
-    soft = clock(times, "mask", lambda: stages.soft_mask(item, inferred, engine.passes,
-                                                         engine.config.refine).full())
+    soft = clock(times, "mask", stages.soft_mask, item, inferred, engine.passes,
+                 engine.config.refine)
     start = time.thread_time()
     refine_steps(decoded.rgb, soft, times)
     times["refine"] = time.thread_time() - start

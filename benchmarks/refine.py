@@ -13,7 +13,9 @@ and imported from a temporary folder, so both run in one process on the same arr
   (``time.process_time``: all threads), medians; the model's inference (wall, CPU) beside it.
 - Agreement: max and mean |alpha_new - alpha_old| and |fg_new - fg_old| on those photos.
 - ``--quality``: every alphamatting photo and the first ``--limit`` ecssd photos at their own
-  size, u2netp's soft mask, old and new alpha, SAD / gradient (alphamatting) and MAE / IoU
+  size (or, with ``--quality-megapixels 1``, upscaled to 1 MP with their truth, Lanczos and
+  bilinear: the size where a batch photo's solve runs at half size), u2netp's soft mask,
+  old and new alpha, SAD / gradient (alphamatting) and MAE / IoU
   (ecssd) of both, and the largest per-image alpha difference.
 - ``--batch N``: N 1 MP photos through the CLI's batch pipeline (``run_pipeline``, u2netp,
   the CLI's worker/thread choice): the default preset as shipped (refine free to use every
@@ -41,7 +43,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # refine modules, in import order (matting imports strokes)
-MODULES = ("tiles", "laplacian", "strokes", "matting", "foreground")
+MODULES = ("tiles", "scale", "sparse", "laplacian", "strokes", "matting", "foreground")
 
 
 def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
@@ -195,7 +197,9 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
         worst = 0.0
         means = []
         for sample in samples:
-            rgb = read_rgb(sample.image_path)
+            rgb, gt, ignore = read_rgb(sample.image_path), sample.gt, sample.ignore
+            if args.quality_megapixels:
+                rgb, gt, ignore = enlarged(rgb, gt, ignore, args.quality_megapixels)
             soft = soft_mask(session, rgb)
             alphas = {side: modules["matting"].refine_band(rgb, soft)
                       for side, modules in (("old", old), ("new", new))}
@@ -204,11 +208,11 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
             means.append(float(diff.mean()))
             for side, alpha in alphas.items():
                 if set_name == "alphamatting":
-                    values = {"sad": metrics.sad(alpha, sample.gt),
-                              "grad": metrics.gradient_error(alpha, sample.gt)}
+                    values = {"sad": metrics.sad(alpha, gt),
+                              "grad": metrics.gradient_error(alpha, gt)}
                 else:
-                    values = {"mae": metrics.mae(alpha, sample.gt, sample.ignore),
-                              "iou": metrics.iou(alpha, sample.gt, sample.ignore)}
+                    values = {"mae": metrics.mae(alpha, gt, ignore),
+                              "iou": metrics.iou(alpha, gt, ignore)}
                 for key, value in values.items():
                     scores.setdefault(f"{side}_{key}", []).append(value)
         out[set_name] = {"images": len(means), "alpha_max_diff": worst,
@@ -216,6 +220,22 @@ def quality(args: argparse.Namespace, old: dict[str, ModuleType], new: dict[str,
                          **{k: float(np.mean(v)) for k, v in scores.items()}}
         print(f"  quality {set_name}: {out[set_name]}", file=sys.stderr)
     return out
+
+
+def enlarged(rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None, megapixels: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A photo ``uint8 (H, W, 3)`` upscaled to about ``megapixels`` (Lanczos), its truth
+    ``uint8 (H, W)`` alike (bilinear) and its ignore map ``bool`` (nearest)."""
+    import cv2
+
+    h, w = gt.shape
+    factor = (megapixels * 1e6 / (h * w)) ** 0.5
+    size = (round(w * factor), round(h * factor))
+    big = cv2.resize(rgb, size, interpolation=cv2.INTER_LANCZOS4)
+    truth = cv2.resize(gt, size, interpolation=cv2.INTER_LINEAR)
+    if ignore is not None:
+        ignore = cv2.resize(ignore.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return big, truth, ignore
 
 
 def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -309,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="hold refine to this many threads (1: as on a batch's finisher)")
     parser.add_argument("--limit", type=int, default=40, help="ecssd photos for --quality")
+    parser.add_argument("--quality-megapixels", type=float, default=0.0,
+                        help="--quality on the photos and truth upscaled to this size (1: a "
+                             "batch photo's); 0: their own size")
     parser.add_argument("--evaldata", type=Path, default=ROOT.parent / "shared" / "evaldata")
     parser.add_argument("--work", type=Path, default=HERE / "work" / "refine")
     parser.add_argument("--json", type=Path, default=None)

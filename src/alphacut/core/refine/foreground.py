@@ -31,7 +31,7 @@ EPS = 1e-5
 TILE = 160  # pixels per tile side for the full-resolution passes
 COARSE_MIN_RADIUS = 40  # wide passes at least this wide run on a downsized copy
 COARSE_STEP = 20  # ... by this many pixels of radius per downsizing step (at most 4x)
-HALF_MIN_SIDE = 2048  # photos this large (long side) are fitted at half size
+HALF_MIN_SIDE = 1024  # photos this large (long side, a 1 MP photo's) are fitted at half size
 HALF_TILE = 256  # full-size pixels per tile side when a half-size fit is applied
 F32 = npt.NDArray[np.float32]
 

@@ -201,7 +201,7 @@ def refine_band(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = 
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     if scaled:
-        alpha = upsample_matte(alpha, rgb, guide=gray, scale=scale)
+        alpha = upsample_matte(alpha, rgb, radius=scale.radius, guide=gray, scale=scale)
     if strokes is None or zone is None:
         return alpha
     return pin_strokes(alpha, mask.full(), strokes, zone, band=band)

@@ -6,7 +6,11 @@ quarter, 1060 px), the working grid is the photo's 2^k x 2^k blocks: the photo a
 shrink by exact ``INTER_AREA`` halvings (OpenCV's vectorised 2x2 path: a 12 MP photo in 5 ms
 where one ``INTER_AREA`` resize to 1024 px costs 40 ms), and the last rows/columns beyond a
 whole block are left out of the fit (at most ``2^k - 1`` of them; the way back clamps to the
-last block). Other sizes keep one ``INTER_AREA`` resize to the working size.
+last block). A photo between ``max_side`` and twice it (a 1 MP photo, 1155 px) is solved on its
+exact halving too (578 px), with the upsampling's guided window narrowed to radius 1 (6 full-size
+pixels, as radius 2 spanned at the ~0.9x resize it replaces): a third of the refine CPU, and on
+1 MP photos SAD/gradient within 1 % of the 1024 px solve (docs/benchmark.md, session 8). Other
+sizes keep one ``INTER_AREA`` resize to the working size.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
     from alphacut.core.refine.tiles import AxisTaps
 
 EXACT_SLACK = 0.15  # an exact shrink may land this far (fraction) from max_side
+GUIDE_RADIUS = 2  # the guided upsampling's window radius, working pixels
+MID_GUIDE_RADIUS = 1  # ... on a mid-size photo's halving (below max_side, see solve_size)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class SolveScale:
     full: tuple[int, int]
     size: tuple[int, int]
     factor: int = 0
+    radius: int = GUIDE_RADIUS  # the way back's guided window radius, working pixels
 
     @property
     def scaled(self) -> bool:
@@ -83,11 +90,14 @@ class SolveScale:
 def solve_size(height: int, width: int, max_side: int) -> SolveScale:
     """The working scale of a ``(height, width)`` frame for a solve of at most about
     ``max_side`` px on the long side: an exact 2^k shrink when one lands within
-    ``EXACT_SLACK`` of ``max_side`` (and leaves whole pixels), else ``max_side`` exactly (or
-    the frame itself when it is small enough)."""
+    ``EXACT_SLACK`` of ``max_side`` (and leaves whole pixels); a frame between ``max_side``
+    and twice it on its exact halving (guided radius :data:`MID_GUIDE_RADIUS`); else
+    ``max_side`` exactly (or the frame itself when it is small enough)."""
     from alphacut.core.mask import working_size
 
     long_side = max(height, width)
+    if max_side < long_side < 2 * max_side * (1.0 - EXACT_SLACK) and min(height, width) >= 2:
+        return SolveScale((height, width), (height // 2, width // 2), 2, MID_GUIDE_RADIUS)
     if long_side > max_side * (1.0 + EXACT_SLACK):
         factor = 2 ** max(1, round(math.log2(long_side / max_side)))
         if abs(long_side / factor - max_side) <= EXACT_SLACK * max_side \
