@@ -90,26 +90,29 @@ def test_an_inference_actor_killed_mid_run_loses_nothing(tmp_path: Path, layout:
     assert not [p for p in out.rglob(".*.tmp")]
 
 
-def test_s3_in_and_out(tmp_path: Path, s3_endpoint: str) -> None:
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_s3_in_and_out(tmp_path: Path, s3_endpoint: str, layout: str) -> None:
     import s3fs
 
+    bucket = f"photos-{layout}"
     fs = s3fs.S3FileSystem(endpoint_url=s3_endpoint)
-    fs.mkdir("photos")
+    fs.mkdir(bucket)
     inputs = pets_folder(tmp_path / "in")
     for photo in sorted(inputs.iterdir()):
-        fs.pipe_file(f"photos/shoot/{photo.name}", photo.read_bytes())
-    fs.pipe_file("photos/shoot/notes.txt", b"not an image: not listed")
+        fs.pipe_file(f"{bucket}/shoot/{photo.name}", photo.read_bytes())
+    fs.pipe_file(f"{bucket}/shoot/notes.txt", b"not an image: not listed")
     expected = local_batch(inputs, tmp_path / "local", "--format", "webp")
     manifest = tmp_path / "manifest.jsonl"
-    code = main(["remove", "s3://photos/shoot/", "-o", "s3://photos/cutouts", *MODEL, "-q",
-                 "--format", "webp", "--engine", "ray", "--manifest", str(manifest)])
+    src, dest = f"s3://{bucket}/shoot/", f"s3://{bucket}/cutouts"
+    code = main(["remove", src, "-o", dest, *MODEL, "-q", "--format", "webp", "--engine", "ray",
+                 "--manifest", str(manifest), *layout_flags(layout)])
     assert code == 0
     fs.invalidate_cache()
-    got = {Path(k).name: fs.cat_file(k) for k in fs.find("photos/cutouts")}
+    got = {Path(k).name: fs.cat_file(k) for k in fs.find(f"{bucket}/cutouts")}
     assert got == expected
-    stamps = {k: fs.info(k)["LastModified"] for k in fs.find("photos/cutouts")}
-    again = remove_many("s3://photos/shoot/", "s3://photos/cutouts", model="u2netp",
-                        format="webp", manifest=str(manifest))
+    stamps = {k: fs.info(k)["LastModified"] for k in fs.find(f"{bucket}/cutouts")}
+    again = remove_many(src, dest, model="u2netp", format="webp", manifest=str(manifest),
+                        **layout_options(layout))
     assert (again.earlier, again.written) == (4, 0)
     fs.invalidate_cache()
-    assert {k: fs.info(k)["LastModified"] for k in fs.find("photos/cutouts")} == stamps
+    assert {k: fs.info(k)["LastModified"] for k in fs.find(f"{bucket}/cutouts")} == stamps

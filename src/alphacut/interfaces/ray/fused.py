@@ -59,16 +59,17 @@ class FusedActor:
         rows = [{"src": str(s), "dest": str(d)} for s, d in
                 zip(batch["src"], batch["dest"], strict=True)]
         jobs = [Job(Path(row["src"]), Path(row["src"])) for row in rows]
-        dests = {id(job): row["dest"] for job, row in zip(jobs, rows, strict=True)}
-        outcomes = iter_pipeline(jobs, item_steps(self.engine, dests), workers=1)
+        places = {id(job): (row["src"], row["dest"]) for job, row in zip(jobs, rows, strict=True)}
+        outcomes = iter_pipeline(jobs, item_steps(self.engine, places), workers=1)
         for row, outcome in zip(rows, outcomes, strict=True):
             done = _row(row, outcome)
             yield {key: np.array([value], dtype=object) for key, value in done.items()}
 
 
-def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:
+def item_steps(engine: Engine, places: dict[int, tuple[str, str]]) -> Steps:
     """The engine's calls as ``run_pipeline`` steps: read + decode + prepare, infer (one
-    image), finish + render + write once; ``dests`` maps ``id(job)`` to its output."""
+    image), finish + render + write once; ``places`` maps ``id(job)`` to its (source,
+    destination) as given: a path or a URL (``Path`` would fold ``s3://`` to ``s3:/``)."""
     from alphacut.interfaces.batch import Steps
     from alphacut.interfaces.jobs import Outcome
     from alphacut.interfaces.ray.storage import read_bytes, write_once
@@ -76,7 +77,7 @@ def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:
     def load(job: Job) -> Prepared:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        data = read_bytes(str(job.source))
+        data = read_bytes(places[id(job)][0])
         timings["read"] = time.perf_counter() - start
         return engine.prepare(engine.decode(data, timings), timings)
 
@@ -86,7 +87,7 @@ def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:
     def finish(job: Job, item: Prepared, inferred: Inferred) -> Outcome:
         data = engine.render(engine.finish(item, inferred))
         start = time.perf_counter()
-        write_once(dests[id(job)], data)
+        write_once(places[id(job)][1], data)
         item.timings["write"] = time.perf_counter() - start
         return Outcome(job, timings=item.timings)
 
@@ -96,7 +97,10 @@ def item_steps(engine: Engine, dests: dict[int, str]) -> Steps:
 def _row(row: dict[str, str], outcome: Outcome) -> dict[str, Any]:
     out = {**row, "code": "", "error": "", "timings": "{}", "worker": worker_name()}
     if outcome.error is not None:
-        return failed(out, outcome.error)
+        error, folded = outcome.error, f"{outcome.job.source}: "
+        if str(error).startswith(folded) and not str(error).startswith(row["src"]):
+            error.args = (f"{row['src']}: {str(error)[len(folded):]}",)  # the URL as given
+        return failed(out, error)
     out["timings"] = json.dumps(outcome.timings)
     return out
 

@@ -118,7 +118,7 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
     driver holds each input block's bookkeeping until the run ends (measured: ~0.15 MB per
     block, so 4-row blocks made 10k images cost the driver ~350 MB more than 1k did); past
     that, load tasks take more rows each, and their outputs still stream in small blocks."""
-    per_block = ROWS_PER_BLOCK if resources.split else resources.batch
+    per_block = ROWS_PER_BLOCK if resources.split else _fused_rows(len(rows), resources)
     blocks = max(1, min(-(-len(rows) // per_block), MAX_INPUT_BLOCKS))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     if not resources.split:
@@ -132,6 +132,13 @@ def _build(rows: list[dict[str, str]], config: Config, resources: Resources) -> 
                                   num_cpus=resources.actor_cpus, zero_copy_batch=True)
     return dataset.map(finish_row, fn_kwargs={"config": config},
                        num_cpus=resources.task_cpus, compute=tasks)
+
+
+def _fused_rows(count: int, resources: Resources) -> int:
+    """Rows per fused call: ``resources.batch``, fewer when that would leave an actor without
+    a call (9 rows, 3 actors: 3 calls of 3, not 2 of 5 and 4). Ray Data releases an actor as
+    idle once every input is handed out, so a short run would otherwise not use it at all."""
+    return max(1, min(resources.batch, -(-count // resources.actors)))
 
 
 def _fused(dataset: Any, config: Config, resources: Resources) -> Any:
