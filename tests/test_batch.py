@@ -182,3 +182,20 @@ def test_each_finisher_refines_on_its_share_of_the_cores(
     run_pipeline(jobs_for([f"img{i}.jpg" for i in range(6)]), steps, workers=workers)
     assert budgets == [expected] * 6
     assert refine_threads() == cores  # the caller's own budget is untouched
+
+
+def test_a_pipeline_given_fewer_cores_shares_those_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ray actor of 1 CPU on a 2-core machine: its finisher refines on 1 thread, not 2."""
+    from alphacut.core.refine.tiles import refine_threads
+    from alphacut.interfaces.batch import iter_pipeline
+
+    monkeypatch.setenv("ALPHACUT_THREADS", "2")
+    budgets: list[int] = []
+
+    def finish(job: Job, state: str, inferred: str) -> Outcome:
+        budgets.append(refine_threads())
+        return Outcome(job)
+
+    steps = Steps(lambda job: job.source.name, lambda s: s, finish)
+    list(iter_pipeline(jobs_for([f"img{i}.jpg" for i in range(4)]), steps, workers=1, cores=1))
+    assert budgets == [1] * 4

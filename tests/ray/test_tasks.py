@@ -69,3 +69,29 @@ def test_a_fused_actor_writes_what_the_split_stages_write_and_fails_items_alone(
     for path in split.iterdir():
         assert (fused / path.name).read_bytes() == path.read_bytes()
     assert "infer" in json.loads(str(out["timings"][0]))
+
+
+def test_a_fused_actor_refines_on_its_own_cpus_only(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An actor of 1 CPU (``threads=1``) refines on 1 thread, though the machine has 2: two
+    such actors on one 2-core node must not each start two refine threads."""
+    from alphacut.core.refine.tiles import refine_threads
+    from alphacut.engine import stages
+    from alphacut.interfaces.ray.fused import fused_class
+
+    monkeypatch.setattr("alphacut.core.refine.tiles.THREADS", 2)
+    monkeypatch.setenv("ALPHACUT_THREADS", "2")
+    budgets: list[int] = []
+    refine = stages.refine_matte
+
+    def counted(*args: object, **kwargs: object) -> object:
+        budgets.append(refine_threads())
+        return refine(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stages, "refine_matte", counted)
+    sources = [str(p) for p in PETS[:2]]
+    batch = {"src": np.array(sources),
+             "dest": np.array([str(tmp_path / f"{Path(s).stem}.png") for s in sources])}
+    parts = list(fused_class(CONFIG)()(batch))
+    assert [part["code"][0] for part in parts] == ["", ""]
+    assert budgets == [1, 1]

@@ -192,16 +192,17 @@ def run_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1, depth: int 
 
 
 def iter_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1,
-                  depth: int | None = None) -> Iterator[Outcome]:
+                  depth: int | None = None, cores: int | None = None) -> Iterator[Outcome]:
     """``run_pipeline``'s outcomes, yielded in input order as each one is done (the Ray
-    fused actor streams its rows back this way, one finished item at a time)."""
+    fused actor streams its rows back this way, one finished item at a time). ``cores``:
+    the CPUs this pipeline may use (default: the machine's; a Ray actor's ``num_cpus``)."""
     if len(jobs) <= 1:  # nothing to overlap: no threads
         for job in jobs:
             yield _run_one(job, steps)
         return
     workers = max(1, workers)
     depth = max(workers, depth or workers + 2)
-    steps = _limit_finish(steps, finish_threads(workers))
+    steps = _limit_finish(steps, finish_threads(workers, cores))
     with ThreadPoolExecutor(workers, thread_name_prefix="alphacut-load") as loader, \
             ThreadPoolExecutor(workers, thread_name_prefix="alphacut-model") as model, \
             ThreadPoolExecutor(workers, thread_name_prefix="alphacut-finish") as finisher:
@@ -215,13 +216,14 @@ def iter_pipeline(jobs: list[Job], steps: Steps, *, workers: int = 1,
             yield in_flight.popleft().result()
 
 
-def finish_threads(workers: int) -> int:
+def finish_threads(workers: int, cores: int | None = None) -> int:
     """Threads a finisher's refine step may use while ``workers`` images are in the model:
-    the cores shared out, at least 1 (on 2 cores and 2 workers: 1, so refine of image *n*
-    runs beside the inference of image *n + 1* instead of competing with it)."""
+    ``cores`` (default: the machine's) shared out, at least 1 (on 2 cores and 2 workers: 1,
+    so refine of image *n* runs beside the inference of image *n + 1* instead of competing
+    with it; a 1-CPU Ray actor: 1)."""
     from alphacut.runtime.session import default_threads
 
-    return max(1, default_threads() // max(1, workers))
+    return max(1, (cores or default_threads()) // max(1, workers))
 
 
 def _limit_finish(steps: Steps, threads: int) -> Steps:

@@ -60,7 +60,8 @@ class FusedActor:
                 zip(batch["src"], batch["dest"], strict=True)]
         jobs = [Job(Path(row["src"]), Path(row["src"])) for row in rows]
         places = {id(job): (row["src"], row["dest"]) for job, row in zip(jobs, rows, strict=True)}
-        outcomes = iter_pipeline(jobs, item_steps(self.engine, places), workers=1)
+        outcomes = iter_pipeline(jobs, item_steps(self.engine, places), workers=1,
+                                 cores=self.config.runtime.threads)
         for row, outcome in zip(rows, outcomes, strict=True):
             done = _row(row, outcome)
             yield {key: np.array([value], dtype=object) for key, value in done.items()}
