@@ -163,12 +163,16 @@ def test_pipeline_output_equals_one_by_one(u2netp_remover, tmp_path: Path) -> No
                               np.asarray(Image.open(tmp_path / f"{pet.stem}.png")))
 
 
-@pytest.mark.parametrize(("cores", "workers", "expected"), [(2, 2, 1), (2, 1, 2), (4, 2, 2)])
+@pytest.mark.parametrize(("cores", "workers", "given", "expected"),
+                         [(2, 2, None, 1), (2, 1, None, 2), (4, 2, None, 2), (2, 1, 1, 1)])
 def test_each_finisher_refines_on_its_share_of_the_cores(
-        cores: int, workers: int, expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        cores: int, workers: int, given: int | None, expected: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Refine of image n runs beside the model on image n + 1: on 2 cores with 2 images in
-    the model, each finisher's refine gets 1 thread, not 2 (4-6 busy threads on 2 cores)."""
+    the model, each finisher's refine gets 1 thread, not 2 (4-6 busy threads on 2 cores).
+    ``given``: the CPUs the pipeline is handed (a 1-CPU Ray actor on a 2-core machine: 1)."""
     from alphacut.core.refine.tiles import refine_threads
+    from alphacut.interfaces.batch import iter_pipeline
 
     monkeypatch.setenv("ALPHACUT_THREADS", str(cores))
     monkeypatch.setattr("alphacut.core.refine.tiles.THREADS", cores)
@@ -179,23 +183,10 @@ def test_each_finisher_refines_on_its_share_of_the_cores(
         return Outcome(job)
 
     steps = Steps(lambda job: job.source.name, lambda s: s, finish)
-    run_pipeline(jobs_for([f"img{i}.jpg" for i in range(6)]), steps, workers=workers)
+    jobs = jobs_for([f"img{i}.jpg" for i in range(6)])
+    if given is None:
+        run_pipeline(jobs, steps, workers=workers)
+    else:
+        list(iter_pipeline(jobs, steps, workers=workers, cores=given))
     assert budgets == [expected] * 6
     assert refine_threads() == cores  # the caller's own budget is untouched
-
-
-def test_a_pipeline_given_fewer_cores_shares_those_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Ray actor of 1 CPU on a 2-core machine: its finisher refines on 1 thread, not 2."""
-    from alphacut.core.refine.tiles import refine_threads
-    from alphacut.interfaces.batch import iter_pipeline
-
-    monkeypatch.setenv("ALPHACUT_THREADS", "2")
-    budgets: list[int] = []
-
-    def finish(job: Job, state: str, inferred: str) -> Outcome:
-        budgets.append(refine_threads())
-        return Outcome(job)
-
-    steps = Steps(lambda job: job.source.name, lambda s: s, finish)
-    list(iter_pipeline(jobs_for([f"img{i}.jpg" for i in range(4)]), steps, workers=1, cores=1))
-    assert budgets == [1] * 4
