@@ -114,6 +114,13 @@ def targets(results: dict[str, Any]) -> list[str]:
             out.append(f"{'HIT ' if f >= TARGETS['batch_fraction'] else 'MISS'} batch 1 MP >= "
                        f"90% of 1/inference ({r['model']}, {preset}): {f:.0%} "
                        f"({r['ac' + key]:.2f} of {r['ceiling']:.2f} img/s)")
+        # one image on the all-cores session is not the model's batch limit: two one-thread
+        # sessions outrun it (fast has reached 114 % of it), so the default is also held to
+        # what fast, the model alone, reaches in the same run
+        f = r["ac"] / r["ac_fast"]
+        out.append(f"{'HIT ' if f >= TARGETS['batch_fraction'] else 'MISS'} batch 1 MP >= "
+                   f"90% of the fast preset's rate ({r['model']}, default): {f:.0%} "
+                   f"({r['ac']:.2f} of {r['ac_fast']:.2f} img/s)")
     for r in results.get("cli", []):
         for key, preset in (("", "default"), ("_fast", "fast")):
             s = r["speedup" + key]
