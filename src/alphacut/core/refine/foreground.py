@@ -32,6 +32,7 @@ TILE = 160  # pixels per tile side for the full-resolution passes
 COARSE_MIN_RADIUS = 40  # wide passes at least this wide run on a downsized copy
 COARSE_STEP = 20  # ... by this many pixels of radius per downsizing step (at most 4x)
 HALF_MIN_SIDE = 1024  # photos this large (long side, a 1 MP photo's) are fitted at half size
+QUARTER_MIN_SIDE = 4096  # ... and this large (a 12 MP photo's 4240 px) at quarter size
 HALF_TILE = 256  # full-size pixels per tile side when a half-size fit is applied
 F32 = npt.NDArray[np.float32]
 
@@ -96,8 +97,9 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     ``sum(radii[1:])`` pixels (exact: a window's reflected border moves values at most that
     far inward, never onto a pixel written).
     """
-    if max(alpha.shape) >= HALF_MIN_SIDE:
-        return _estimate_at_half(rgb, alpha, radii)
+    factor = fit_factor(max(alpha.shape))
+    if factor > 1:
+        return _estimate_reduced(rgb, alpha, radii, factor)
     band = soft_band(alpha)
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
@@ -137,26 +139,36 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     return out
 
 
-def _estimate_at_half(rgb: RGB, alpha: Alpha, radii: tuple[int, ...]) -> RGB:
+def fit_factor(long_side: int) -> int:
+    """How much smaller than the photo the local means are fitted: 1 below
+    ``HALF_MIN_SIDE``, 2 from it, 4 from ``QUARTER_MIN_SIDE`` (long side in pixels)."""
+    if long_side >= QUARTER_MIN_SIDE:
+        return 4
+    return 2 if long_side >= HALF_MIN_SIDE else 1
+
+
+def _estimate_reduced(rgb: RGB, alpha: Alpha, radii: tuple[int, ...], factor: int) -> RGB:
     """:func:`estimate_foreground` of a large photo: the local means (every pass, radii
-    halved) fitted on the band box shrunk 2x (``INTER_AREA``, whole 2x2 blocks; an odd last
-    row/column takes the last block's means), then brought back bilinearly per full-size
-    tile, where the last correction step uses the full-resolution photo and alpha."""
+    divided by ``factor``) fitted on the band box shrunk ``factor`` x (``INTER_AREA``, whole
+    blocks; a partial last block row/column takes the last block's means), then brought back
+    bilinearly per full-size tile, where the last correction step uses the full-resolution
+    photo and alpha."""
     band = soft_band(alpha)
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
-    wide_r = max(1, round(radii[0] / 2))
-    local = tuple(max(1, round(r / 2)) for r in radii[1:])
-    step = 2 * coarse_factor(wide_r)
+    wide_r = max(1, round(radii[0] / factor))
+    local = tuple(max(1, round(r / factor)) for r in radii[1:])
+    step = factor * coarse_factor(wide_r)
     y0, y1 = _whole_steps(box[0], box[1], alpha.shape[0], step)
     x0, x1 = _whole_steps(box[2], box[3], alpha.shape[1], step)
     a, soft, photo = alpha[y0:y1, x0:x1], band[y0:y1, x0:x1], rgb[y0:y1, x0:x1]
-    (bh, bw), (h2, w2) = a.shape, (a.shape[0] // 2, a.shape[1] // 2)
-    a_half = cv2.resize(a[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
-    p_half = cv2.resize(photo[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
-    wide = WideMeans(p_half, a_half, wide_r)
-    taps = AxisTaps(h2, bh, 0.5), AxisTaps(w2, bw, 0.5)
+    (bh, bw), (hs, ws) = a.shape, (a.shape[0] // factor, a.shape[1] // factor)
+    whole = (slice(0, factor * hs), slice(0, factor * ws))
+    a_small = cv2.resize(a[whole], (ws, hs), interpolation=cv2.INTER_AREA)
+    p_small = cv2.resize(photo[whole], (ws, hs), interpolation=cv2.INTER_AREA)
+    wide = WideMeans(p_small, a_small, wide_r)
+    taps = AxisTaps(hs, bh, 1.0 / factor), AxisTaps(ws, bw, 1.0 / factor)
     halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
     out = rgb.copy()
     patch = out[y0:y1, x0:x1]
@@ -171,11 +183,11 @@ def _estimate_at_half(rgb: RGB, alpha: Alpha, radii: tuple[int, ...]) -> RGB:
         here = soft[rows, cols]
         near_r, near_c = taps[0].footprint(rows), taps[1].footprint(cols)
         r0, c0 = max(0, near_r.start - halo), max(0, near_c.start - halo)
-        span_r, span_c = slice(r0, min(h2, near_r.stop + halo)), \
-            slice(c0, min(w2, near_c.stop + halo))
-        a_w = np.ascontiguousarray(a_half[span_r, span_c])
+        span_r, span_c = slice(r0, min(hs, near_r.stop + halo)), \
+            slice(c0, min(ws, near_c.stop + halo))
+        a_w = np.ascontiguousarray(a_small[span_r, span_c])
         inv_w = 1.0 - a_w
-        image = np.ascontiguousarray(np.moveaxis(p_half[span_r, span_c], -1, 0),
+        image = np.ascontiguousarray(np.moveaxis(p_small[span_r, span_c], -1, 0),
                                      dtype=np.float32)
         fg_mean, bg = wide.window(span_r, span_c)
         for radius in local:
@@ -183,9 +195,9 @@ def _estimate_at_half(rgb: RGB, alpha: Alpha, radii: tuple[int, ...]) -> RGB:
             fg_den, bg_den = _denominators(a_w, radius)
             fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
             bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
-        means = resize_exact(np.concatenate([fg_mean, bg]), 2,
-                             slice(rows.start - 2 * r0, rows.stop - 2 * r0),
-                             slice(cols.start - 2 * c0, cols.stop - 2 * c0))
+        means = resize_exact(np.concatenate([fg_mean, bg]), factor,
+                             slice(rows.start - factor * r0, rows.stop - factor * r0),
+                             slice(cols.start - factor * c0, cols.stop - factor * c0))
         full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
         fg = _correct(full, np.ascontiguousarray(a[rows, cols]), means[:3], means[3:])
         pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
