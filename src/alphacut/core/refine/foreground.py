@@ -33,7 +33,7 @@ COARSE_MIN_RADIUS = 40  # wide passes at least this wide run on a downsized copy
 COARSE_STEP = 20  # ... by this many pixels of radius per downsizing step (at most 4x)
 HALF_MIN_SIDE = 1024  # photos this large (long side, a 1 MP photo's) are fitted at half size
 QUARTER_MIN_SIDE = 4096  # ... and this large (a 12 MP photo's 4240 px) at quarter size
-HALF_TILE = 256  # full-size pixels per tile side when a half-size fit is applied
+REDUCED_TILE = 256  # full-size pixels per tile side when a reduced fit is applied
 F32 = npt.NDArray[np.float32]
 
 
@@ -203,7 +203,7 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, radii: tuple[int, ...], factor: in
         pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
         cv2.copyTo(cv2.merge(list(pixels)), here, patch[rows, cols])
 
-    run_tiles(tile, tile_windows(a.shape, HALF_TILE, 0))
+    run_tiles(tile, tile_windows(a.shape, REDUCED_TILE, 0))
     return out
 
 
