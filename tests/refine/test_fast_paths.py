@@ -131,3 +131,24 @@ def test_band_rows_equal_the_full_laplacian(fur: tuple[np.ndarray, np.ndarray]) 
             qy, qx = py + k // 5 - 2, px + k % 5 - 2
             expected = dense[p, qy * w + qx] if 0 <= qy < h and 0 <= qx < w else 0.0
             assert abs(stencil[k, row] - expected) <= 1e-5 * scale, (row, k)
+
+
+def test_the_mattes_soft_tiles_hold_every_soft_pixel(fur: tuple[np.ndarray, np.ndarray]
+                                                     ) -> None:
+    """The fur photo at 3x (solved at a working size): the tiles the upsampling reports hold
+    every soft pixel of the matte, leave some tiles out, and the decontamination that looks
+    at those tiles only gives the same colours as the one that scans the whole frame."""
+    rgb, soft = fur
+    size = (3 * rgb.shape[1], 3 * rgb.shape[0])
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
+    soft = cv2.resize(soft, size, interpolation=cv2.INTER_LINEAR)
+    matte = matting.refine_band_matte(rgb, soft)
+    assert matte.soft_tiles is not None
+    tile, active = matte.soft_tiles.tile, matte.soft_tiles.active
+    covered = np.kron(active, np.ones((tile, tile), np.bool_))[:soft.shape[0], :soft.shape[1]]
+    band = foreground.soft_band(matte.alpha)
+    assert band.any() and not band[~covered].any()
+    assert 0 < active.sum() < active.size
+    assert np.array_equal(foreground.soft_band(matte.alpha, matte.soft_tiles), band)
+    hinted = foreground.estimate_foreground(rgb, matte.alpha, soft_tiles=matte.soft_tiles)
+    assert np.array_equal(hinted, foreground.estimate_foreground(rgb, matte.alpha))

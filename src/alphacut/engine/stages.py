@@ -153,18 +153,19 @@ def refine_matte(rgb: RGB, soft: Mask | SoftMask, refine: RefineOptions,
     near touch-up ``strokes``, which are at ``rgb``'s size), then edge colours."""
     if strokes is None and refine.strokes is not None:
         strokes = load_strokes(refine, soft.shape)
+    soft_tiles = None
     if refine.matting or strokes is not None:
-        from alphacut.core.refine.matting import MattingParams, refine_band
+        from alphacut.core.refine.matting import MattingParams, refine_band_matte
 
-        alpha = refine_band(rgb, soft, MattingParams(band=refine.matting_band),
-                            strokes=strokes, band=refine.matting)
+        alpha, soft_tiles = refine_band_matte(rgb, soft, MattingParams(band=refine.matting_band),
+                                              strokes=strokes, band=refine.matting)
     else:
         alpha = soft.full() if isinstance(soft, SoftMask) else soft
     foreground = rgb
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground
 
-        foreground = estimate_foreground(rgb, alpha)
+        foreground = estimate_foreground(rgb, alpha, soft_tiles=soft_tiles)
     return alpha, foreground
 
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from alphacut.core.refine.tiles import (
     AxisTaps,
+    TileMap,
     Window,
     resize_exact,
     resize_window,
@@ -70,10 +71,17 @@ def soft_mask(alpha: Alpha) -> np.ndarray:
     return soft_band(alpha) // 255
 
 
-def soft_band(alpha: Alpha) -> np.ndarray:
-    """``uint8 (h, w)``: 255 where ``SOFT_LOW < alpha < SOFT_HIGH`` (the soft band), else 0."""
+def soft_band(alpha: Alpha, tiles: TileMap | None = None) -> np.ndarray:
+    """``uint8 (h, w)``: 255 where ``SOFT_LOW < alpha < SOFT_HIGH`` (the soft band), else 0.
+    ``tiles``: only their set tiles are looked at (the caller knows that no other tile holds
+    a soft pixel; a 12 MP photo's band touches a quarter of them)."""
     low, high = np.nextafter(np.float32(SOFT_LOW), 1), np.nextafter(np.float32(SOFT_HIGH), 0)
-    return cv2.inRange(alpha, float(low), float(high))
+    if tiles is None:
+        return cv2.inRange(alpha, float(low), float(high))
+    band = np.zeros(alpha.shape, np.uint8)
+    for rows, cols in tiles.slices(alpha.shape):
+        band[rows, cols] = cv2.inRange(alpha[rows, cols], float(low), float(high))
+    return band
 
 
 def band_box(alpha: Alpha, pad: int, band: np.ndarray | None = None
@@ -88,9 +96,11 @@ def band_box(alpha: Alpha, pad: int, band: np.ndarray | None = None
     return max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
 
 
-def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6)) -> RGB:
+def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6),
+                        soft_tiles: TileMap | None = None) -> RGB:
     """Clean foreground colours ``uint8 (H, W, 3)`` for ``rgb`` under matte ``alpha``
-    (``float32 (H, W)`` in [0, 1]).
+    (``float32 (H, W)`` in [0, 1]); ``soft_tiles``: the only tiles that can hold soft pixels,
+    if the caller knows them (the band matting's ``Matte.soft_tiles``).
 
     Pixels outside the soft band keep their original colour. Works in 0..255 units: the first
     (large-radius) pass over the band's box, the later passes tile by tile, each tile grown by
@@ -98,9 +108,9 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     far inward, never onto a pixel written).
     """
     factor = fit_factor(max(alpha.shape))
+    band = soft_band(alpha, soft_tiles)
     if factor > 1:
-        return _estimate_reduced(rgb, alpha, radii, factor)
-    band = soft_band(alpha)
+        return _estimate_reduced(rgb, alpha, band, radii, factor)
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
@@ -147,13 +157,13 @@ def fit_factor(long_side: int) -> int:
     return 2 if long_side >= HALF_MIN_SIDE else 1
 
 
-def _estimate_reduced(rgb: RGB, alpha: Alpha, radii: tuple[int, ...], factor: int) -> RGB:
+def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int, ...],
+                      factor: int) -> RGB:
     """:func:`estimate_foreground` of a large photo: the local means (every pass, radii
     divided by ``factor``) fitted on the band box shrunk ``factor`` x (``INTER_AREA``, whole
     blocks; a partial last block row/column takes the last block's means), then brought back
     bilinearly per full-size tile, where the last correction step uses the full-resolution
-    photo and alpha."""
-    band = soft_band(alpha)
+    photo and alpha. ``band``: :func:`soft_band` of ``alpha``."""
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb

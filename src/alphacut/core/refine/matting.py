@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -34,6 +35,7 @@ from alphacut.core.refine.scale import SolveScale, solve_size
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
     AxisTaps,
+    TileMap,
     Window,
     resize_exact,
     resize_window,
@@ -152,9 +154,26 @@ def solve_alpha(image: F32, unknown: BoolMap, known: Alpha, prior: Mask, *,
     return alpha
 
 
+class Matte(NamedTuple):
+    """:func:`refine_band_matte`'s answer: the matte ``float32 (H, W)`` in [0, 1] and, when
+    it was brought back from a working size, the tiles that may hold soft pixels (every
+    other tile is exactly 0 or 1), else None."""
+
+    alpha: Alpha
+    soft_tiles: TileMap | None
+
+
 def refine_band(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = None, *,
                 unsure: Mask | None = None, strokes: StrokeMap | None = None,
                 band: bool = True, initial: Alpha | None = None) -> Alpha:
+    """The matte ``float32 (H, W)`` in [0, 1] of :func:`refine_band_matte` (same arguments)."""
+    return refine_band_matte(rgb, soft, params, unsure=unsure, strokes=strokes, band=band,
+                             initial=initial).alpha
+
+
+def refine_band_matte(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = None,
+                      *, unsure: Mask | None = None, strokes: StrokeMap | None = None,
+                      band: bool = True, initial: Alpha | None = None) -> Matte:
     """Matte ``float32 (H, W)`` in [0, 1] for ``rgb`` ``uint8 (H, W, 3)`` from its soft mask.
 
     Sure regions become exactly 0 or 1; the band is solved at most ``params.max_side`` pixels
@@ -175,7 +194,7 @@ def refine_band(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = 
     scaled = scale.scaled
     marked = strokes is not None and strokes.any
     if not band and not marked:
-        return mask.full()
+        return Matte(mask.full(), None)
     gray: F32 | None = None
     if scaled:
         image, prior, cut, gray = downsized(rgb, mask, unsure, scale)
@@ -202,11 +221,14 @@ def refine_band(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | None = 
         initial = scale.shrink(initial)
     alpha = solve_alpha(image.astype(np.float32) * (1.0 / 255.0), unknown, known, prior,
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
+    soft_tiles = None
     if scaled:
-        alpha = upsample_matte(alpha, rgb, radius=scale.radius, guide=gray, scale=scale)
+        soft_tiles = TileMap.empty((height, width), UPSAMPLE_TILE)
+        alpha = upsample_matte(alpha, rgb, radius=scale.radius, guide=gray, scale=scale,
+                               active=soft_tiles.active)
     if strokes is None or zone is None:
-        return alpha
-    return pin_strokes(alpha, mask.full(), strokes, zone, band=band)
+        return Matte(alpha, soft_tiles)
+    return Matte(pin_strokes(alpha, mask.full(), strokes, zone, band=band), None)
 
 
 def stroke_trimap(image: RGB, trimap: tuple[BoolMap, Alpha], prior: Mask,
@@ -285,7 +307,8 @@ def downsized(rgb: RGB, soft: SoftMask, unsure: Mask | None, scale: SolveScale
 
 
 def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4,
-                   guide: F32 | None = None, scale: SolveScale | None = None) -> Alpha:
+                   guide: F32 | None = None, scale: SolveScale | None = None,
+                   active: BoolMap | None = None) -> Alpha:
     """Guided upsampling of a working-size matte ``float32 (h, w)`` to ``rgb``'s ``(H, W)``.
 
     The guided filter's linear coefficients are fitted at ``(h, w)`` against the grey image and
@@ -294,7 +317,8 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     default the grey of the ``INTER_AREA`` photo); ``scale``: the working grid's geometry
     (default: ``(h, w)`` covers the frame, as ``cv2.resize``). Applied tile by tile, the
     full-size grey made per tile: a tile whose coefficients are all ``a = 0, b = c`` is
-    just ``c``.
+    just ``c``. ``active``: ``bool (ceil(H / UPSAMPLE_TILE), ceil(W / UPSAMPLE_TILE))``, set
+    here for every tile that is not all 0 or all 1 (the only ones that can hold soft pixels).
     """
     from alphacut.core.mask import to_gray
 
@@ -312,8 +336,13 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
         near = coefficients[:, taps[0].footprint(rows), taps[1].footprint(cols)]
         level = near[1].flat[0]
         if not near[0].any() and (near[1] == level).all():
-            out[rows, cols] = min(max(float(level), 0.0), 1.0)
+            value = min(max(float(level), 0.0), 1.0)
+            out[rows, cols] = value
+            if active is not None and value not in (0.0, 1.0):
+                active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
             return
+        if active is not None:
+            active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
         if exact:
             ab = resize_exact(coefficients, exact, rows, cols)
         else:

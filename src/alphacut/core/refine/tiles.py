@@ -58,6 +58,27 @@ class Window:
     target: tuple[slice, slice]
 
 
+@dataclass(frozen=True)
+class TileMap:
+    """Which ``tile`` x ``tile`` tiles of a frame (counted from its top-left corner) hold
+    pixels of interest: ``active`` ``bool (ceil(H / tile), ceil(W / tile))``."""
+
+    tile: int
+    active: BoolMap
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int], tile: int) -> TileMap:
+        """No tile set yet, for a frame of ``shape`` ``(H, W)``."""
+        return cls(tile, np.zeros((-(-shape[0] // tile), -(-shape[1] // tile)), np.bool_))
+
+    def slices(self, shape: tuple[int, int]) -> list[tuple[slice, slice]]:
+        """The frame rows/cols of each set tile (clipped to ``shape``), in raster order."""
+        size = self.tile
+        return [(slice(int(ty) * size, min(shape[0], (int(ty) + 1) * size)),
+                 slice(int(tx) * size, min(shape[1], (int(tx) + 1) * size)))
+                for ty, tx in zip(*np.nonzero(self.active), strict=True)]
+
+
 def tile_windows(shape: tuple[int, int], tile: int, halo: int,
                  active: BoolMap | None = None) -> list[Window]:
     """Windows of the ``tile`` x ``tile`` tiles of a frame of ``shape`` (all of them, or those
