@@ -43,6 +43,7 @@ def refine_steps(rgb: np.ndarray, soft: Any, times: dict[str, float]) -> np.ndar
     from alphacut.core.refine import matting as mt
     from alphacut.core.refine.foreground import estimate_foreground
     from alphacut.core.refine.scale import solve_size
+    from alphacut.core.refine.tiles import TileMap
 
     p = mt.MattingParams()
     scale = solve_size(*soft.shape, p.max_side)
@@ -74,10 +75,14 @@ def refine_steps(rgb: np.ndarray, soft: Any, times: dict[str, float]) -> np.ndar
                                 p.iters, p.tol)
         times["pcg_steps"] = times.get("pcg_steps", 0.0) + steps
         alpha[crop][band] = np.clip(solution, 0.0, 1.0)
+    hint = {}
     if scale.scaled:
+        tiles = TileMap.empty(soft.shape, mt.UPSAMPLE_TILE)
         alpha = clock(times, "r.upsample", mt.upsample_matte, alpha, rgb,
-                      radius=getattr(scale, "radius", 2), guide=gray, scale=scale)
-    clock(times, "r.foreground", estimate_foreground, rgb, alpha)
+                      radius=getattr(scale, "radius", 2), guide=gray, scale=scale,
+                      active=tiles.active)
+        hint["soft_tiles"] = tiles
+    clock(times, "r.foreground", estimate_foreground, rgb, alpha, **hint)
     return alpha
 
 

@@ -117,10 +117,18 @@ def infer_times(session: Any, rgb: np.ndarray, repeat: int) -> tuple[float, floa
 
 def refine(modules: dict[str, ModuleType], rgb: np.ndarray, soft: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """Band matting then decontamination, as the default preset runs them."""
-    alpha, mw, mc = timed(lambda: modules["matting"].refine_band(
-        rgb, soft, modules["matting"].MattingParams()))
-    fg, fw, fc = timed(lambda: modules["foreground"].estimate_foreground(rgb, alpha))
+    """Band matting then decontamination, as the default preset runs them (a tree with
+    ``refine_band_matte`` hands the decontamination the matte's soft tiles, as
+    ``stages.refine_matte`` does)."""
+    matting = modules["matting"]
+    hint: dict[str, Any] = {}
+    if hasattr(matting, "refine_band_matte"):
+        (alpha, tiles), mw, mc = timed(lambda: matting.refine_band_matte(
+            rgb, soft, matting.MattingParams()))
+        hint["soft_tiles"] = tiles
+    else:
+        alpha, mw, mc = timed(lambda: matting.refine_band(rgb, soft, matting.MattingParams()))
+    fg, fw, fc = timed(lambda: modules["foreground"].estimate_foreground(rgb, alpha, **hint))
     return alpha, fg, {"matting_wall": mw, "matting_cpu": mc, "fg_wall": fw, "fg_cpu": fc,
                        "wall": mw + fw, "cpu": mc + fc}
 

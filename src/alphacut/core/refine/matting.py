@@ -327,7 +327,7 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     if guide is None:
         guide = to_gray(cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA))
     coefficients = varying_coefficients(guide, alpha, radius, eps)
-    out = np.empty((height, width), np.float32)
+    out = np.zeros((height, width), np.float32)  # fresh zero pages: clear tiles cost nothing
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
     exact = 0 if scale is None else scale.factor
 
@@ -337,7 +337,8 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
         level = near[1].flat[0]
         if not near[0].any() and (near[1] == level).all():
             value = min(max(float(level), 0.0), 1.0)
-            out[rows, cols] = value
+            if value != 0.0:
+                out[rows, cols] = value
             if active is not None and value not in (0.0, 1.0):
                 active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
             return
