@@ -29,7 +29,8 @@ Matvec = Callable[[int, int, I32, I32, F32, F32, F32], None]
 @dataclass(frozen=True)
 class CsrMatrix:
     """A square CSR matrix ``n x n``: ``indptr`` ``int32 (n + 1,)``, ``indices`` ``int32
-    (nnz,)`` (ascending within a row), ``data`` ``float32 (nnz,)``."""
+    (nnz,)``, ``data`` ``float32 (nnz,)`` (a row may hold explicit zeros, also on a column
+    it already has: the product adds them as they are)."""
 
     indptr: I32
     indices: I32
