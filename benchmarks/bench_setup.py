@@ -130,6 +130,22 @@ def worker(python: Path | str, script: str, task: dict[str, Any],
     return result
 
 
+def interleaved_cli_runs(commands: dict[str, tuple[list[str], dict[str, str], Path | None]],
+                         repeat: int) -> dict[str, dict[str, Any]]:
+    """Each named ``(cmd, env, clean)`` once as a warm-up (page cache, bytecode), then
+    ``repeat`` rounds that run every command once, in turn (the machine's drift falls on all
+    of them alike); per name, what :func:`cli_runs` returns."""
+    for cmd, env, clean in commands.values():
+        cli_runs(cmd, env, 1, clean)
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, (cmd, env, clean) in commands.items():
+            rounds[name].append(cli_runs(cmd, env, 1, clean))
+    return {name: {"wall": [r["wall"][0] for r in runs],
+                   "wall_median": statistics.median(r["wall"][0] for r in runs),
+                   "rss_mb": max(r["rss_mb"] for r in runs)} for name, runs in rounds.items()}
+
+
 def cli_runs(cmd: list[str], env: dict[str, str], repeat: int,
              clean: Path | None = None) -> dict[str, Any]:
     """Run a CLI ``repeat`` times; ``clean`` (an output folder) is emptied before each run,

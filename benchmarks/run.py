@@ -12,8 +12,9 @@ weights and rembg never downloads anything. Images are made from real photos in
 (``benchmarks/.work``, not committed).
 
 Every case runs in a fresh process (its peak RSS is read with ``os.wait4``); times are the
-median of ``--repeat`` runs after one warm-up, both tools measured in the same run, so the
-ratios are fair even when the machine is busy. Prints Markdown tables; writes a JSON file.
+median of ``--repeat`` runs after one warm-up, both tools measured in the same run (the
+one-photo CLI cases in turn, round by round), so the ratios are fair even when the machine is
+busy. Prints Markdown tables; writes a JSON file.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bench_setup import (
     REMBG_SPEC,
     cli_runs,
     evaldata_dir,
+    interleaved_cli_runs,
     landscape_photos,
     make_photo,
     model_home,
@@ -161,16 +163,17 @@ def part_cli(args: argparse.Namespace, ctx: dict[str, Any]) -> list[dict[str, An
         for size in args.sizes:
             image = ctx["photos"][size]
             out = args.work / "out"
-            ac = cli_runs([str(ctx["alphacut_exe"]), "remove", str(image), "-o",
-                           str(out / f"cli-ac-{model}-{size}.png"), "-m", model, "-q",
-                           "--overwrite"], ctx["ac_env"], args.repeat)
-            ac_fast = cli_runs([str(ctx["alphacut_exe"]), "remove", str(image), "-o",
-                                str(out / f"cli-ac-fast-{model}-{size}.png"), "-m", model,
-                                "-q", "--overwrite", "--preset", "fast"], ctx["ac_env"],
-                               args.repeat)
-            rb = cli_runs([str(ctx["rembg_exe"]), "i", "-m", model, str(image),
+            runs = interleaved_cli_runs({
+                "ac": ([str(ctx["alphacut_exe"]), "remove", str(image), "-o",
+                        str(out / f"cli-ac-{model}-{size}.png"), "-m", model, "-q",
+                        "--overwrite"], ctx["ac_env"], None),
+                "ac_fast": ([str(ctx["alphacut_exe"]), "remove", str(image), "-o",
+                             str(out / f"cli-ac-fast-{model}-{size}.png"), "-m", model, "-q",
+                             "--overwrite", "--preset", "fast"], ctx["ac_env"], None),
+                "rembg": ([str(ctx["rembg_exe"]), "i", "-m", model, str(image),
                            str(out / f"cli-rembg-{model}-{size}.png")], ctx["rembg_env"],
-                          args.repeat)
+                          None)}, args.repeat)
+            ac, ac_fast, rb = runs["ac"], runs["ac_fast"], runs["rembg"]
             rows.append({"model": model, "size": size, "ac": ac["wall_median"],
                          "rembg": rb["wall_median"], "ac_fast": ac_fast["wall_median"],
                          "speedup": rb["wall_median"] / ac["wall_median"],
