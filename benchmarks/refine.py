@@ -18,9 +18,9 @@ and imported from a temporary folder, so both run in one process on the same arr
   old and new alpha, SAD / gradient (alphamatting) and MAE / IoU
   (ecssd) of both, and the largest per-image alpha difference.
 - ``--batch N``: N 1 MP photos through the CLI's batch pipeline (``run_pipeline``, u2netp,
-  the CLI's worker/thread choice): the default preset as shipped (refine free to use every
-  core), the same with refine confined to the finisher thread (``tiles.limited_threads``),
-  and ``fast`` (no refine: the model's limit), interleaved; wall and CPU s per image.
+  the CLI's worker/thread choice; refine held to ``cores // workers`` threads, as shipped):
+  the default preset and ``fast`` (no refine: the model's limit), interleaved; wall and CPU s
+  per image.
 """
 
 from __future__ import annotations
@@ -247,9 +247,8 @@ def enlarged(rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray | None, megapix
 
 
 def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Images/s of the batch pipeline: default preset with the refine step on every core (as
-    the CLI runs it) or confined to the finisher thread, and the fast preset (no refine),
-    interleaved."""
+    """Images/s of the batch pipeline, default preset (refine held to ``cores // workers``
+    threads by the pipeline itself) and the fast preset (no refine), interleaved."""
     import functools
 
     from alphacut.api import Remover
@@ -265,15 +264,11 @@ def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
     out = Path(tempfile.mkdtemp())
     removers = {preset: Remover(model="u2netp", preset=preset, threads=threads)
                 for preset in ("balanced", "fast")}
-    arms = {"default, refine on the finisher thread only": ("balanced", True),
-            "default, refine on every core (as shipped)": ("balanced", False),
-            "fast (no refine)": ("fast", False)}
+    arms = {"default (as shipped)": "balanced", "fast (no refine)": "fast"}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in arms}
     for _ in range(args.repeat):
-        for name, (preset, confine) in arms.items():
+        for name, preset in arms.items():
             steps = pipeline.engine_steps(removers[preset], lambda job: out / job.source.name)
-            if confine:
-                steps = pipeline.Steps(steps.load, steps.infer, _on_one_thread(steps.finish))
             jobs = [Job(source=path, rel=Path(path.name)) for path in files]
             _, wall, cpu = timed(functools.partial(pipeline.run_pipeline, jobs, steps,
                                                     workers=workers))
@@ -285,17 +280,6 @@ def batch(args: argparse.Namespace) -> list[dict[str, Any]]:
         print(f"  batch {row['arm']}: {row['wall_per_image']:.3f} s/img wall, "
               f"{row['cpu_per_image']:.3f} s/img CPU", file=sys.stderr)
     return rows
-
-
-def _on_one_thread(finish: Callable[..., Any]) -> Callable[..., Any]:
-    """``finish`` with the refine step held to its own thread (tiles.limited_threads)."""
-    from alphacut.core.refine.tiles import limited_threads
-
-    def confined(*args: Any) -> Any:
-        with limited_threads(1):
-            return finish(*args)
-
-    return confined
 
 
 def report(rows: list[dict[str, Any]], qual: dict[str, Any] | None) -> str:
