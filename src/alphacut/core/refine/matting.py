@@ -356,7 +356,6 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     return out
 
 
-
 def varying_coefficients(guide: F32, alpha: Alpha, radius: int, eps: float) -> F32:
     """The guided filter's ``(a, b)`` of ``alpha`` against ``guide`` as ``float32
     (2, h, w)``, fitted only on the box where the matte varies (``alpha`` and ``guide``
@@ -377,4 +376,3 @@ def varying_coefficients(guide: F32, alpha: Alpha, radius: int, eps: float) -> F
                                                        np.ascontiguousarray(alpha[box]),
                                                        radius, eps)
     return out
-
