@@ -78,3 +78,19 @@ def test_recurrent_state_is_carried_between_frames() -> None:
     assert np.allclose(fresh, masks[0], atol=1e-5)
     with pytest.raises(InvalidOption, match="recurrent"):
         engine.infer([frames[0]])
+
+
+@pytest.mark.parametrize("shape", [(1, 1100), (3, 4100), (1500, 2)])
+def test_a_strip_of_a_real_photo_comes_out_whole(u2netp_remover, shape) -> None:  # type: ignore[no-untyped-def]
+    """A banner-like strip (a row or column band of a real pet photo, stretched to the size):
+    the cut-out keeps its size, where a half- or quarter-size colour fit of a strip under a
+    few pixels thick once failed inside OpenCV's resize."""
+    import cv2
+
+    photo = u2netp_remover.decode(PETS[0]).rgb
+    h, w = photo.shape[:2]
+    band = photo[h // 2:h // 2 + 4] if shape[0] < shape[1] else photo[:, w // 2:w // 2 + 4]
+    strip = cv2.resize(band, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    result = u2netp_remover.remove(strip)
+    assert result.alpha.shape == shape and result.rgba.shape == (*shape, 4)
+    assert np.isfinite(result.alpha).all()

@@ -79,12 +79,12 @@ def test_a_large_photo_fitted_at_reduced_size_cleans_its_edge_like_the_full_size
     size = (round(up * w), round(up * h))
     fg = cv2.resize(fg, size, interpolation=cv2.INTER_CUBIC).clip(0.0, 1.0)
     alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR).clip(0.0, 1.0)
-    assert foreground.fit_factor(max(alpha.shape)) == factor
+    assert foreground.fit_factor(alpha.shape) == factor
     photo = np.clip(_over(fg, alpha, GREEN) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     edge = (alpha > 0.05) & (alpha < 0.95)
     truth = _over(fg, alpha, MAGENTA)
     reduced = _over(estimate_foreground(photo, alpha) / 255.0, alpha, MAGENTA)
-    monkeypatch.setattr(foreground, "fit_factor", lambda side: 1)  # the full-size fit
+    monkeypatch.setattr(foreground, "fit_factor", lambda shape, radius: 1)  # the full-size fit
     full = _over(estimate_foreground(photo, alpha) / 255.0, alpha, MAGENTA)
     plain = _over(photo / 255.0, alpha, MAGENTA)
     err = {name: np.abs(image - truth)[edge].mean()

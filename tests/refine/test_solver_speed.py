@@ -50,6 +50,21 @@ def test_cg_from_the_answer_stops_at_once_and_from_the_mask_converges(
     assert np.abs(again - x).max() < 1e-5
 
 
+def test_cg_started_on_the_exact_answer_returns_it_without_a_step() -> None:
+    """A band with no colour windows (a 1 px strip: every window would sit on the border) is
+    just the pull towards the prior, ``lam I x = lam prior``; started on the prior, the
+    residual and the search direction are 0 (this once divided 0 by 0)."""
+    from alphacut.core.refine.sparse import CsrMatrix
+
+    prior = np.linspace(0.1, 0.9, 7, dtype=np.float32)
+    system = CsrMatrix(np.arange(8, dtype=np.int32), np.arange(7, dtype=np.int32),
+                       np.full(7, 1e-2, np.float32), 7)
+    rhs = (1e-2 * prior).astype(np.float32)
+    x, steps = laplacian.pcg(system, rhs, prior.copy(), np.full(7, 100.0, np.float32), 100,
+                             1e-3)
+    assert steps == 0 and np.array_equal(x, prior)
+
+
 def test_refine_band_is_the_same_on_one_thread_and_from_a_warm_start(
         fur: tuple[np.ndarray, np.ndarray]) -> None:
     rgb, soft = fur

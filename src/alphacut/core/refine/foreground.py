@@ -107,7 +107,7 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     ``sum(radii[1:])`` pixels (exact: a window's reflected border moves values at most that
     far inward, never onto a pixel written).
     """
-    factor = fit_factor(max(alpha.shape))
+    factor = fit_factor(alpha.shape, radii[0])
     band = soft_band(alpha, soft_tiles)
     if factor > 1:
         return _estimate_reduced(rgb, alpha, band, radii, factor)
@@ -149,12 +149,17 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     return out
 
 
-def fit_factor(long_side: int) -> int:
-    """How much smaller than the photo the local means are fitted: 1 below
-    ``HALF_MIN_SIDE``, 2 from it, 4 from ``QUARTER_MIN_SIDE`` (long side in pixels)."""
-    if long_side >= QUARTER_MIN_SIDE:
-        return 4
-    return 2 if long_side >= HALF_MIN_SIDE else 1
+def fit_factor(shape: tuple[int, int], wide_radius: int = 90) -> int:
+    """How much smaller than a photo of ``shape`` ``(H, W)`` the local means are fitted: 1
+    below ``HALF_MIN_SIDE`` on the long side, 2 from it, 4 from ``QUARTER_MIN_SIDE``; less
+    for a strip whose short side is under one coarse step of the wide pass (a 1 x 1100 px
+    image cannot be shrunk by 2)."""
+    long_side = max(shape)
+    factor = 4 if long_side >= QUARTER_MIN_SIDE else 2 if long_side >= HALF_MIN_SIDE else 1
+    while factor > 1 and min(shape) < factor * coarse_factor(max(1, round(wide_radius /
+                                                                          factor))):
+        factor //= 2
+    return factor
 
 
 def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int, ...],

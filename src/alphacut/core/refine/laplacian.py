@@ -247,9 +247,12 @@ def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
     rz = dot(r, z)
     stop = tol * (float(np.sqrt(dot(b, b))) or 1.0)
     steps = 0
-    for steps in range(1, iters + 1):  # noqa: B007 (the count is returned)
+    for steps in range(1, iters + 1):
         a.product(p, ap)
-        step = rz / dot(p, ap)
+        curvature = dot(p, ap)
+        if not curvature > 0.0:  # p = 0: the start already solves it (a 1 px strip's band)
+            return x, steps - 1
+        step = rz / curvature
         x += np.multiply(p, step, out=scratch)
         r -= np.multiply(ap, step, out=scratch)
         if float(np.sqrt(dot(r, r))) < stop:
