@@ -56,6 +56,20 @@ def test_without_the_compiled_routine_scipy_gives_the_same_product(
     assert np.array_equal(system @ rhs, direct)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_split_product_gives_the_same_bits(
+        band_system: tuple[sparse.CsrMatrix, np.ndarray], threads: int) -> None:
+    """Rows cut into blocks, one per thread: every row as in the one-call product."""
+    system, rhs = band_system
+    x = rhs * 3.0 + 0.25
+    out = np.full(system.n, np.nan, np.float32)
+    with sparse.SplitProduct(system, threads) as product:
+        assert len(product.blocks) == threads
+        assert product(x, out) is out
+        assert np.array_equal(out, system @ x)
+        assert np.array_equal(product(rhs, out), system @ rhs)  # the buffer is reused
+
+
 def test_a_band_is_solved_without_importing_scipy_sparse() -> None:
     code = (
         "import sys, cv2, numpy as np\n"

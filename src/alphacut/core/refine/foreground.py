@@ -16,10 +16,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine import kernels
 from alphacut.core.refine.tiles import (
     AxisTaps,
     TileMap,
     Window,
+    exact_taps,
     resize_exact,
     resize_window,
     run_tiles,
@@ -187,6 +189,7 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
     halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
     out = rgb.copy()
     patch = out[y0:y1, x0:x1]
+    fused = kernels.available()
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -210,9 +213,15 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
             fg_den, bg_den = _denominators(a_w, radius)
             fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
             bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
-        means = resize_exact(np.concatenate([fg_mean, bg]), factor,
-                             slice(rows.start - factor * r0, rows.stop - factor * r0),
-                             slice(cols.start - factor * c0, cols.stop - factor * c0))
+        means = np.concatenate([fg_mean, bg])
+        at = (slice(rows.start - factor * r0, rows.stop - factor * r0),
+              slice(cols.start - factor * c0, cols.stop - factor * c0))
+        if fused:
+            kernels.foreground_tile(means, exact_taps(means.shape[1], factor, at[0]),
+                                    exact_taps(means.shape[2], factor, at[1]),
+                                    photo[rows, cols], a[rows, cols], here, patch[rows, cols])
+            return
+        means = resize_exact(means, factor, *at)
         full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
         fg = _correct(full, np.ascontiguousarray(a[rows, cols]), means[:3], means[3:])
         pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255

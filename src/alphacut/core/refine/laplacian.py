@@ -12,11 +12,14 @@ allows (tiles.refine_threads).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from alphacut.core.refine.sparse import CsrMatrix
+from alphacut.core.refine import kernels
+from alphacut.core.refine.sparse import CsrMatrix, SplitProduct
 from alphacut.core.refine.tiles import refine_threads, run_tiles
 
 BoolMap = npt.NDArray[np.bool_]
@@ -161,13 +164,20 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     window_ids = np.full((h + 2, w + 2), m, np.int32)  # padded: a row pixel's windows
     window_ids[1:-1, 1:-1].flat[base] = np.arange(m, dtype=np.int32)  # are all in it
     planes = np.ascontiguousarray(image.reshape(-1, 3).T)  # (3, h * w)
-    terms = np.empty((45, m + 1), np.float32)
-    terms[:, m] = 0.0
+    fused = kernels.available()
+    terms = np.empty((m + 1, 45) if fused else (45, m + 1), np.float32)  # kernels: by window
+    if fused:
+        terms[m] = 0.0
+    else:
+        terms[:, m] = 0.0
     threads = refine_threads() if m > SPLIT_ROWS else 1
     spans = np.array_split(np.arange(m + 1), threads)
 
     def windows(span: Ints) -> None:
         stop = min(int(span[-1]) + 1, m)
+        if fused:
+            kernels.window_terms(planes, base, (int(span[0]), stop), w, eps, terms)
+            return
         block = np.empty((45, stop - int(span[0])), np.float32)
         pair_terms(planes, base[int(span[0]):stop], w, eps, block)
         terms[:, int(span[0]):stop] = block
@@ -179,7 +189,10 @@ def band_stencil(image: F32, unknown: BoolMap, eps: float) -> F32:
     row_spans = np.array_split(np.arange(pixels.size), threads)
 
     def rows(span: Ints) -> None:
-        if span.size:
+        if span.size and fused:
+            kernels.gather_rows(terms, window_ids, pixels, (int(span[0]), int(span[-1]) + 1),
+                                w + 2, stencil)
+        elif span.size:
             part = slice(int(span[0]), int(span[-1]) + 1)
             stencil[:, part] = _gather_rows(terms, window_ids, pixels[part], w + 2)
 
@@ -200,10 +213,17 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     pixel is in the band (12 MP: 0.99 M of 1.02 M slots), so the product costs the same, and
     the rows need no compaction (a third of this step); the zeros add exactly nothing.
     """
+    n = stencil.shape[1]
+    if kernels.available():
+        cols, vals, rim, outside, fixed_near = kernels.band_rows(stencil, unknown, known, lam)
+        rhs = lam * prior[unknown].astype(np.float32)
+        # the numpy path's row sums, to the bit (elsewhere they are zeros)
+        rhs[rim] -= np.einsum("nk,nk->n", outside, fixed_near)
+        indptr = np.arange(0, 25 * n + 1, 25, dtype=np.int32)
+        return CsrMatrix(indptr, cols.ravel(), vals.ravel(), n), rhs, vals[:, 12].copy()
     h, w = unknown.shape
     pw = w + 4
     ids = np.full((h + 4, pw), -1, np.int32)  # int32 indices: what the CSR product takes
-    n = stencil.shape[1]
     ids[2:-2, 2:-2][unknown] = np.arange(n, dtype=np.int32)
     fixed = np.zeros((h + 4, pw), np.float32)
     fixed[2:-2, 2:-2] = known
@@ -237,10 +257,20 @@ def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
     Returns ``x`` and the number of steps taken.
 
     Written without BLAS calls (:func:`dot`); every temporary is allocated once, and the
-    matrix product writes into the same buffer each step.
+    matrix product writes into the same buffer each step, split between the threads the
+    caller allows for a large band (:class:`SplitProduct`: the same bits).
     """
-    ap = np.empty_like(b)
-    r = b - a.product(x, ap)
+    threads = refine_threads() if a.n > SPLIT_ROWS else 1
+    with SplitProduct(a, threads) as product:
+        return _pcg(product, a.n, b, x, inv_diag, iters, tol)
+
+
+def _pcg(product: Callable[[F32, F32], F32], n: int, b: F32, x: F32, inv_diag: F32,
+         iters: int, tol: float) -> tuple[F32, int]:
+    """:func:`pcg`'s steps, with the matrix product ``product(x, out)`` of an ``n x n``
+    matrix."""
+    ap = np.empty(n, np.float32)
+    r = b - product(x, ap)
     z = r * inv_diag
     p = z.copy()
     scratch = np.empty_like(b)
@@ -248,7 +278,7 @@ def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
     stop = tol * (float(np.sqrt(dot(b, b))) or 1.0)
     steps = 0
     for steps in range(1, iters + 1):
-        a.product(p, ap)
+        product(p, ap)
         curvature = dot(p, ap)
         if not curvature > 0.0:  # p = 0: the start already solves it (a 1 px strip's band)
             return x, steps - 1

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from alphacut.core.refine import kernels
 from alphacut.core.refine.scale import SolveScale, solve_size
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
@@ -330,6 +331,7 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     out = np.zeros((height, width), np.float32)  # fresh zero pages: clear tiles cost nothing
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
     exact = 0 if scale is None else scale.factor
+    fused = kernels.available()
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -344,16 +346,29 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
             return
         if active is not None:
             active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
-        if exact:
-            ab = resize_exact(coefficients, exact, rows, cols)
+        if fused:
+            kernels.upsample_tile(coefficients, taps[0].span(rows), taps[1].span(cols),
+                                  rgb[rows, cols], out[rows, cols])
+        elif exact:
+            _apply(resize_exact(coefficients, exact, rows, cols), rgb[rows, cols],
+                   out[rows, cols])
         else:
-            ab = resize_window(coefficients, (height, width), rows, cols, taps=taps)
-        ab[0] *= to_gray(rgb[rows, cols])
-        ab[0] += ab[1]
-        np.clip(ab[0], 0.0, 1.0, out=out[rows, cols])
+            _apply(resize_window(coefficients, (height, width), rows, cols, taps=taps),
+                   rgb[rows, cols], out[rows, cols])
 
     run_tiles(tile, tile_windows((height, width), UPSAMPLE_TILE, 0))
     return out
+
+
+def _apply(ab: F32, rgb: RGB, out: F32) -> None:
+    """``out`` = clip(a * gray + b, 0, 1) for coefficients ``ab`` ``float32 (2, h, w)`` (a
+    scratch copy, overwritten) and ``rgb`` ``uint8 (h, w, 3)``; the numpy path of
+    ``kernels.upsample_tile``."""
+    from alphacut.core.mask import to_gray
+
+    ab[0] *= to_gray(rgb)
+    ab[0] += ab[1]
+    np.clip(ab[0], 0.0, 1.0, out=out)
 
 
 def varying_coefficients(guide: F32, alpha: Alpha, radius: int, eps: float) -> F32:

@@ -1,0 +1,21 @@
+"""Build hook: the optional compiled refine kernels (src/alphacut/core/refine/_kernels.c).
+
+Everything else is in pyproject.toml. The extension is optional: where no C compiler is
+found, the install goes on and the refine step uses its numpy/OpenCV path (same results).
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+# GCC/Clang: no fused multiply-add (the numpy path's roundings), and float compares free to
+# become SIMD min/max (no FP-exception semantics to keep); MSVC's defaults already do both.
+FLAGS = [] if sys.platform == "win32" else [
+    "-O3", "-ffp-contract=off", "-fno-trapping-math", "-fvisibility=hidden"]
+
+setup(ext_modules=[Extension(
+    "alphacut.core.refine._kernels",
+    sources=["src/alphacut/core/refine/_kernels.c"],
+    extra_compile_args=FLAGS,
+    optional=True,
+)])

@@ -1,0 +1,149 @@
+"""The compiled refine kernels (_kernels.c) against the numpy/OpenCV path they replace, on
+real photos: the band's matrix bit for bit, the matte to a float32 rounding, the colours to
+one level at a handful of pixels. Each test runs both paths in one process
+(``ALPHACUT_KERNELS=0`` turns the kernels off)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import cv2
+import numpy as np
+import pytest
+
+from alphacut.core.refine import foreground, kernels, laplacian, matting
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from helpers import PETS
+
+T = TypeVar("T")
+
+
+@contextmanager
+def kernels_set(on: bool) -> Iterator[None]:
+    """Within the block the refine step uses (or not) the compiled kernels."""
+    saved = os.environ.get("ALPHACUT_KERNELS")
+    os.environ["ALPHACUT_KERNELS"] = "1" if on else "0"
+    kernels.library.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("ALPHACUT_KERNELS", None)
+        else:
+            os.environ["ALPHACUT_KERNELS"] = saved
+        kernels.library.cache_clear()
+
+
+def both(fn: Callable[[], T]) -> tuple[T, T]:
+    """``fn()`` on the numpy path, then with the kernels."""
+    if not kernels.available():
+        pytest.skip("the compiled kernels are not built in this install")
+    with kernels_set(False):
+        plain = fn()
+    with kernels_set(True):
+        fused = fn()
+    return plain, fused
+
+
+def pet(scale: float, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled pet photo enlarged ``scale`` x (Lanczos) ``uint8 (H, W, 3)`` and a
+    model-like soft mask ``float32 (H, W)``: its trimap mask seen at 320 px, blurred,
+    brought back up bilinearly."""
+    rgb = cv2.cvtColor(cv2.imread(str(PETS[index])), cv2.COLOR_BGR2RGB)
+    mask = cv2.imread(str(PETS[index].with_suffix("").with_suffix(".mask.png")),
+                      cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+    size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
+    big = cv2.resize(rgb, size, interpolation=cv2.INTER_LANCZOS4)
+    small = cv2.GaussianBlur(cv2.resize(mask, (320, 320), interpolation=cv2.INTER_AREA),
+                             (0, 0), 1.5)
+    return big, cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+
+
+def test_the_kernels_are_built_where_a_compiler_is() -> None:
+    """setup.py builds them as an optional extension: a failed build must not go unseen
+    on a machine that can build them (CI's)."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler here: the numpy path runs")
+    if os.environ.get("ALPHACUT_KERNELS") == "0":
+        pytest.skip("turned off by ALPHACUT_KERNELS=0")
+    assert kernels.available()
+
+
+def band_inputs(scale: float, index: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                     np.ndarray]:
+    """The solve's working photo ``float32 (h, w, 3)``, band, known alpha and prior."""
+    rgb, soft = pet(scale, index)
+    unknown, known = matting.band_trimap(soft, lo=0.05, hi=0.95, width=1, reach=24)
+    return rgb.astype(np.float32) / 255.0, unknown, known, soft
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_band_matrix_is_bit_identical(index: int) -> None:
+    image, unknown, known, prior = band_inputs(1.5, index)
+    plain, fused = both(lambda: laplacian.band_stencil(image, unknown, 1e-5))
+    assert plain.shape[1] == unknown.sum() > 20000  # both threads' halves are exercised
+    assert np.array_equal(plain, fused)
+    (a0, rhs0, d0), (a1, rhs1, d1) = both(
+        lambda: laplacian.band_system(plain, unknown, known, prior, 1e-2))
+    assert np.array_equal(a0.indptr, a1.indptr) and np.array_equal(a0.indices, a1.indices)
+    assert np.array_equal(a0.data, a1.data)
+    assert np.array_equal(rhs0, rhs1) and np.array_equal(d0, d1)
+    assert (rhs0 != 1e-2 * prior[unknown]).any()  # the rim's known neighbours count
+
+
+def test_band_at_the_frame_edge_is_bit_identical() -> None:
+    """A band that runs off the frame (neighbours past the border are neither band nor
+    known) and a known map that is a strided view."""
+    image, unknown, known, prior = band_inputs(1.0, 3)
+    unknown[:, :3] = True
+    unknown[-2:, :] = True
+    view = np.zeros((known.shape[0], known.shape[1] * 2), np.float32)[:, ::2]
+    view[...] = known
+    stencil = laplacian.band_stencil(image, unknown, 1e-5)
+    (a0, rhs0, _), (a1, rhs1, _) = both(
+        lambda: laplacian.band_system(stencil, unknown, view, prior, 1e-2))
+    assert np.array_equal(a0.data, a1.data) and np.array_equal(a0.indices, a1.indices)
+    assert np.array_equal(rhs0, rhs1)
+
+
+@pytest.mark.parametrize("scale", [2.5, 8.5])
+def test_matte_and_colours_agree(scale: float) -> None:
+    """The whole refine step at the sizes where the matte is upsampled (2.5x: a solve at
+    half size, colours fitted at half size; 8.5x, ~4300 px: a quarter of both)."""
+    rgb, soft = pet(scale)
+
+    def refine() -> tuple[np.ndarray, np.ndarray]:
+        matte = matting.refine_band_matte(rgb, soft, matting.MattingParams())
+        return matte.alpha, foreground.estimate_foreground(rgb, matte.alpha,
+                                                           soft_tiles=matte.soft_tiles)
+
+    (alpha0, fg0), (alpha1, fg1) = both(refine)
+    soft_px = (alpha0 > 0.004) & (alpha0 < 0.996)
+    assert soft_px.sum() > 10000
+    assert np.abs(alpha0 - alpha1).max() <= 1e-6
+    assert np.array_equal(alpha0 == 0, alpha1 == 0)  # clear stays exactly clear
+    changed = (fg0 != fg1).any(axis=-1)
+    assert np.abs(fg0.astype(np.int16) - fg1).max() <= 1
+    assert changed.sum() <= 1e-3 * soft_px.sum()
+    assert (fg1 != rgb).any(axis=-1)[soft_px].mean() > 0.5  # the colours were cleaned
+    assert np.array_equal(fg1[~soft_px], rgb[~soft_px])  # and nothing else was touched
+
+
+def test_upsampling_of_a_strided_photo() -> None:
+    """A photo that is a view (every other column of a wider array) gives the same matte."""
+    rgb, soft = pet(2.5, 1)
+    wide = np.zeros((rgb.shape[0], rgb.shape[1] * 2, 3), np.uint8)
+    wide[:, ::2] = rgb
+    view = wide[:, ::2]
+    small = cv2.resize(soft, (soft.shape[1] // 3, soft.shape[0] // 3),
+                       interpolation=cv2.INTER_AREA)
+    plain, fused = both(lambda: matting.upsample_matte(small, view))
+    assert np.abs(plain - fused).max() <= 1e-6
+    assert ((fused > 0) & (fused < 1)).sum() > 1000
