@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from alphacut.core.refine import foreground, kernels, laplacian, matting
+from alphacut.core.refine import foreground, kernels, laplacian, matting, sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import PETS
@@ -96,6 +96,16 @@ def test_band_matrix_is_bit_identical(index: int) -> None:
     assert np.array_equal(a0.data, a1.data)
     assert np.array_equal(rhs0, rhs1) and np.array_equal(d0, d1)
     assert (rhs0 != 1e-2 * prior[unknown]).any()  # the rim's known neighbours count
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(a0.n).astype(np.float32)
+    assert np.array_equal(a0 @ x, a1 @ x)  # the same product, to the bit
+    for threads in (2, 3):
+        with sparse.SplitProduct(a1, threads) as product:
+            assert np.array_equal(product(x, np.empty_like(x)), a0 @ x)
+    (x0, steps0), (x1, steps1) = both(lambda: laplacian.pcg(
+        *laplacian.band_system(plain, unknown, known, prior, 1e-2)[:2],
+        prior[unknown].astype(np.float32), 1.0 / d0, 100, 1e-3))
+    assert steps0 == steps1 > 5 and np.array_equal(x0, x1)
 
 
 def test_band_at_the_frame_edge_is_bit_identical() -> None:

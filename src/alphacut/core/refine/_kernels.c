@@ -14,6 +14,7 @@
  * one on every platform; kernels.py loads the same file with ctypes.
  */
 #define PY_SSIZE_T_CLEAN
+#define AC_ABI_VERSION 1  /* kernels.ABI_VERSION: raise both when a signature changes */
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -362,6 +363,10 @@ AC_EXPORT ptrdiff_t ac_band_rows(const float *stencil, ptrdiff_t n, const uint8_
     free(ids);
     return rims;
 }
+
+/* The interface's version: kernels.py uses a build only if it was made from this file (a stale
+ * build with other signatures is ignored, not called). */
+AC_EXPORT int ac_abi_version(void) { return AC_ABI_VERSION; }
 
 static struct PyModuleDef kernels_module = {PyModuleDef_HEAD_INIT, "_kernels",
                                             "Fused refine kernels (called through ctypes).",

@@ -23,6 +23,7 @@ I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 Taps = tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], F32, F32]
 
+ABI_VERSION = 1  # _kernels.c's AC_ABI_VERSION
 _P = ctypes.c_void_p
 _N = ctypes.c_ssize_t
 _INT = ctypes.c_int
@@ -49,7 +50,10 @@ def library() -> ctypes.CDLL | None:
         return None
     try:
         lib = ctypes.CDLL(spec.origin)
-    except OSError:
+        lib.ac_abi_version.restype = ctypes.c_int
+        if lib.ac_abi_version() != ABI_VERSION:
+            return None  # built from another version of _kernels.c: rebuild (pip install)
+    except (OSError, AttributeError):
         return None
     for name, (argtypes, restype) in _SIGNATURES.items():
         function = getattr(lib, name)
