@@ -153,10 +153,13 @@ def refine_matte(rgb: RGB, soft: Mask | SoftMask, refine: RefineOptions,
     near touch-up ``strokes``, which are at ``rgb``'s size), then edge colours."""
     if strokes is None and refine.strokes is not None:
         strokes = load_strokes(refine, soft.shape)
-    soft_tiles = None
+    soft_tiles, copy = None, None
     if refine.matting or strokes is not None:
         from alphacut.core.refine.matting import MattingParams, refine_band_matte
+        from alphacut.core.refine.tiles import in_background
 
+        if refine.decontaminate:  # the colours' output copy, made while the band is solved
+            copy = in_background(rgb.copy)
         alpha, soft_tiles = refine_band_matte(rgb, soft, MattingParams(band=refine.matting_band),
                                               strokes=strokes, band=refine.matting)
     else:
@@ -165,7 +168,7 @@ def refine_matte(rgb: RGB, soft: Mask | SoftMask, refine: RefineOptions,
     if refine.decontaminate:
         from alphacut.core.refine.foreground import estimate_foreground
 
-        foreground = estimate_foreground(rgb, alpha, soft_tiles=soft_tiles)
+        foreground = estimate_foreground(rgb, alpha, soft_tiles=soft_tiles, copy=copy)
     return alpha, foreground
 
 

@@ -119,50 +119,60 @@ AC_EXPORT int ac_foreground_tile(const float *means, ptrdiff_t plane, ptrdiff_t 
         return 0;
     }
     const int lo = ry0[0], nrows = ry1[th - 1] - ry0[0] + 1;
-    float *buf = malloc(sizeof(float) * ((size_t)6 * nrows * tw + (size_t)8 * tw));
-    if (buf == NULL) {
+    const ptrdiff_t wide = (ptrdiff_t)3 * tw;  /* a row of interleaved RGB values */
+    float *buf = malloc(sizeof(float) * ((size_t)2 * nrows * wide + (size_t)3 * wide));
+    uint8_t *pixels = malloc((size_t)wide);
+    if (buf == NULL || pixels == NULL) {
+        free(buf);
+        free(pixels);
         return -1;
     }
-    horizontal(means, plane, stride, 6, lo, nrows, cx0, cx1, cw0, cw1, tw, buf);
-    float *fg = buf + (size_t)6 * nrows * tw, *bg = fg + tw, *value = bg + tw;
-    float *image = value + (size_t)3 * tw;
+    /* the horizontal pass, interleaved: fg rows then bg rows, [r][3 j + c] */
+    for (int half = 0; half < 2; half++) {
+        for (int r = 0; r < nrows; r++) {
+            float *dst = buf + ((ptrdiff_t)half * nrows + r) * wide;
+            for (int c = 0; c < 3; c++) {
+                const float *row = means + (half * 3 + c) * plane + (ptrdiff_t)(lo + r) * stride;
+                for (int j = 0; j < tw; j++) {
+                    float v = row[cx0[j]] * cw0[j];
+                    v += row[cx1[j]] * cw1[j];
+                    dst[3 * j + c] = v;
+                }
+            }
+        }
+    }
+    float *fg = buf + (size_t)2 * nrows * wide, *bg = fg + wide, *a3 = bg + wide;
     for (int i = 0; i < th; i++) {
         const int ya = ry0[i] - lo, yb = ry1[i] - lo;
         const uint8_t *src = photo + i * photo_stride;
         const float *arow = alpha + i * alpha_stride;
         const uint8_t *srow = soft + i * soft_stride;
         uint8_t *dst = out + i * out_stride;
+        vertical(buf + ya * wide, buf + yb * wide, rw0[i], rw1[i], (int)wide, fg);
+        vertical(buf + ((ptrdiff_t)nrows + ya) * wide, buf + ((ptrdiff_t)nrows + yb) * wide,
+                 rw0[i], rw1[i], (int)wide, bg);
         for (int j = 0; j < tw; j++) {
-            image[j] = src[3 * j];
-            image[tw + j] = src[3 * j + 1];
-            image[2 * tw + j] = src[3 * j + 2];
+            a3[3 * j] = a3[3 * j + 1] = a3[3 * j + 2] = arow[j];
         }
-        for (int c = 0; c < 3; c++) {
-            const float *img = image + c * tw;
-            const float *f = buf + ((ptrdiff_t)c * nrows) * tw;
-            const float *b = buf + ((ptrdiff_t)(c + 3) * nrows) * tw;
-            vertical(f + (ptrdiff_t)ya * tw, f + (ptrdiff_t)yb * tw, rw0[i], rw1[i], tw, fg);
-            vertical(b + (ptrdiff_t)ya * tw, b + (ptrdiff_t)yb * tw, rw0[i], rw1[i], tw, bg);
-            float *v_c = value + c * tw;
-            for (int j = 0; j < tw; j++) {
-                float a = arow[j];
-                float v = fg[j] - bg[j];
-                v *= a;
-                v = img[j] - v;
-                v -= bg[j];
-                v *= a;
-                v += fg[j];
-                v_c[j] = clip(v, 255.0f) + 0.5f;
-            }
+        for (ptrdiff_t k = 0; k < wide; k++) {
+            const float a = a3[k];
+            float v = fg[k] - bg[k];
+            v *= a;
+            v = (float)src[k] - v;
+            v -= bg[k];
+            v *= a;
+            v += fg[k];
+            pixels[k] = (uint8_t)(int)(clip(v, 255.0f) + 0.5f);
         }
         for (int j = 0; j < tw; j++) {
             if (srow[j]) {
-                dst[3 * j] = (uint8_t)value[j];
-                dst[3 * j + 1] = (uint8_t)value[tw + j];
-                dst[3 * j + 2] = (uint8_t)value[2 * tw + j];
+                dst[3 * j] = pixels[3 * j];
+                dst[3 * j + 1] = pixels[3 * j + 1];
+                dst[3 * j + 2] = pixels[3 * j + 2];
             }
         }
     }
+    free(pixels);
     free(buf);
     return 0;
 }

@@ -12,6 +12,8 @@ pixels, on both cores, with the channels as planes ``(3, h, w)`` that share one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -99,10 +101,13 @@ def band_box(alpha: Alpha, pad: int, band: np.ndarray | None = None
 
 
 def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90, 6),
-                        soft_tiles: TileMap | None = None) -> RGB:
+                        soft_tiles: TileMap | None = None,
+                        copy: Callable[[], RGB] | None = None) -> RGB:
     """Clean foreground colours ``uint8 (H, W, 3)`` for ``rgb`` under matte ``alpha``
     (``float32 (H, W)`` in [0, 1]); ``soft_tiles``: the only tiles that can hold soft pixels,
-    if the caller knows them (the band matting's ``Matte.soft_tiles``).
+    if the caller knows them (the band matting's ``Matte.soft_tiles``); ``copy``: gives a
+    copy of ``rgb`` to write into (one the caller started earlier, ``tiles.in_background``:
+    a 12 MP photo's copy is 36 MB), else it is made here.
 
     Pixels outside the soft band keep their original colour. Works in 0..255 units: the first
     (large-radius) pass over the band's box, the later passes tile by tile, each tile grown by
@@ -111,8 +116,9 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     """
     factor = fit_factor(alpha.shape, radii[0])
     band = soft_band(alpha, soft_tiles)
+    make_copy = rgb.copy if copy is None else copy
     if factor > 1:
-        return _estimate_reduced(rgb, alpha, band, radii, factor)
+        return _estimate_reduced(rgb, alpha, band, radii, factor, make_copy)
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
@@ -123,7 +129,7 @@ def estimate_foreground(rgb: RGB, alpha: Alpha, *, radii: tuple[int, ...] = (90,
     soft = band[y0:y1, x0:x1]
     photo = rgb[y0:y1, x0:x1]
     wide = WideMeans(photo, a, radii[0])
-    out = rgb.copy()
+    out = make_copy()
     patch = out[y0:y1, x0:x1]
     local = tuple(radii[1:])
 
@@ -165,12 +171,13 @@ def fit_factor(shape: tuple[int, int], wide_radius: int = 90) -> int:
 
 
 def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int, ...],
-                      factor: int) -> RGB:
+                      factor: int, make_copy: Callable[[], RGB]) -> RGB:
     """:func:`estimate_foreground` of a large photo: the local means (every pass, radii
     divided by ``factor``) fitted on the band box shrunk ``factor`` x (``INTER_AREA``, whole
     blocks; a partial last block row/column takes the last block's means), then brought back
     bilinearly per full-size tile, where the last correction step uses the full-resolution
-    photo and alpha. ``band``: :func:`soft_band` of ``alpha``."""
+    photo and alpha. ``band``: :func:`soft_band` of ``alpha``; ``make_copy``: gives the copy
+    of ``rgb`` to write into."""
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
@@ -187,7 +194,7 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
     wide = WideMeans(p_small, a_small, wide_r)
     taps = AxisTaps(hs, bh, 1.0 / factor), AxisTaps(ws, bw, 1.0 / factor)
     halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
-    out = rgb.copy()
+    out = make_copy()
     patch = out[y0:y1, x0:x1]
     fused = kernels.available()
 

@@ -161,6 +161,18 @@ class AxisTaps:
         return slice(int(self.first[span.start]), int(self.second[span.stop - 1]) + 1)
 
 
+def in_background(job: Callable[[], T]) -> Callable[[], T]:
+    """``job`` started now on a helper thread when the refine step may use more than one
+    (:func:`refine_threads`), else run when asked; returns the call that gives its result.
+    For a memory copy that can overlap the band solve, whose steps leave a core idle."""
+    if refine_threads() <= 1:
+        return job
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(job)
+    pool.shutdown(wait=False)
+    return future.result
+
+
 def run_jobs(jobs: list[Callable[[], T]]) -> list[T]:
     """Each of ``jobs`` called once, the first ones on helper threads when the refine step
     may use more than one (:func:`refine_threads`), the last on this thread; their results
