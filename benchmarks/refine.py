@@ -118,13 +118,19 @@ def infer_times(session: Any, rgb: np.ndarray, repeat: int) -> tuple[float, floa
 def refine(modules: dict[str, ModuleType], rgb: np.ndarray, soft: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Band matting then decontamination, as the default preset runs them (a tree with
-    ``refine_band_matte`` hands the decontamination the matte's soft tiles, as
+    ``refine_band_matte`` hands the decontamination the matte's soft tiles, and one with
+    ``tiles.in_background`` starts the colours' output copy before the matting, as
     ``stages.refine_matte`` does)."""
     matting = modules["matting"]
     hint: dict[str, Any] = {}
+    background = getattr(modules["tiles"], "in_background", None)
     if hasattr(matting, "refine_band_matte"):
-        (alpha, tiles), mw, mc = timed(lambda: matting.refine_band_matte(
-            rgb, soft, matting.MattingParams()))
+        def matte() -> Any:
+            if background is not None:
+                hint["copy"] = background(rgb.copy)
+            return matting.refine_band_matte(rgb, soft, matting.MattingParams())
+
+        (alpha, tiles), mw, mc = timed(matte)
         hint["soft_tiles"] = tiles
     else:
         alpha, mw, mc = timed(lambda: matting.refine_band(rgb, soft, matting.MattingParams()))
@@ -331,9 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     args.models = args.models.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         old = load_reference(args.ref, Path(tmp))
-        from alphacut.core.refine import foreground, matting
+        from alphacut.core.refine import foreground, matting, tiles
 
-        new = {"matting": matting, "foreground": foreground}
+        new = {"matting": matting, "foreground": foreground, "tiles": tiles}
         rows = [] if args.skip_speed else speed(args, old, new)
         qual = quality(args, old, new) if args.quality else None
         batches = batch(args) if args.batch else []

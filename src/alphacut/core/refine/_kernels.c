@@ -14,7 +14,7 @@
  * one on every platform; kernels.py loads the same file with ctypes.
  */
 #define PY_SSIZE_T_CLEAN
-#define AC_ABI_VERSION 1  /* kernels.ABI_VERSION: raise both when a signature changes */
+#define AC_ABI_VERSION 2  /* kernels.ABI_VERSION: raise both when a signature changes */
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,14 +65,16 @@ static inline void vertical(const float *restrict a, const float *restrict b, fl
  * coef: float32 planes a and b (rows `stride` floats apart, plane b `plane` floats after a);
  * the taps index those planes for the tile's `th` rows and `tw` columns. gray: the tile's
  * uint8 grey (OpenCV's RGB2GRAY), rows `gray_stride` bytes apart. out: float32 rows
- * (`out_stride` floats apart). Returns 0, or -1 when
+ * (`out_stride` floats apart). band (unless NULL): uint8 rows, 255 where soft_low < alpha <
+ * soft_high (foreground.py's soft band, as its cv2.inRange finds it), else 0. Returns 0, or -1 when
  * out of memory. */
 AC_EXPORT int ac_upsample_tile(const float *coef, ptrdiff_t plane, ptrdiff_t stride,
                                const int32_t *ry0, const int32_t *ry1, const float *rw0,
                                const float *rw1, const int32_t *cx0, const int32_t *cx1,
                                const float *cw0, const float *cw1, int th, int tw,
                                const uint8_t *gray, ptrdiff_t gray_stride, float *out,
-                               ptrdiff_t out_stride) {
+                               ptrdiff_t out_stride, uint8_t *band, ptrdiff_t band_stride,
+                               float soft_low, float soft_high) {
     if (th <= 0 || tw <= 0) {
         return 0;
     }
@@ -95,6 +97,12 @@ AC_EXPORT int ac_upsample_tile(const float *coef, ptrdiff_t plane, ptrdiff_t str
             float v = va[j] * ((float)g[j] * scale);
             v += vb[j];
             dst[j] = clip(v, 1.0f);
+        }
+        if (band != NULL) {
+            uint8_t *b = band + i * band_stride;
+            for (int j = 0; j < tw; j++) {
+                b[j] = dst[j] > soft_low && dst[j] < soft_high ? 255 : 0;
+            }
         }
     }
     free(buf);

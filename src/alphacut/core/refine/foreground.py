@@ -78,7 +78,10 @@ def soft_mask(alpha: Alpha) -> np.ndarray:
 def soft_band(alpha: Alpha, tiles: TileMap | None = None) -> np.ndarray:
     """``uint8 (h, w)``: 255 where ``SOFT_LOW < alpha < SOFT_HIGH`` (the soft band), else 0.
     ``tiles``: only their set tiles are looked at (the caller knows that no other tile holds
-    a soft pixel; a 12 MP photo's band touches a quarter of them)."""
+    a soft pixel; a 12 MP photo's band touches a quarter of them), or, if they carry the band
+    itself (``TileMap.pixels``), it is returned."""
+    if tiles is not None and tiles.pixels is not None:
+        return tiles.pixels  # found by the upsampling that made ``alpha``
     low, high = np.nextafter(np.float32(SOFT_LOW), 1), np.nextafter(np.float32(SOFT_HIGH), 0)
     if tiles is None:
         return cv2.inRange(alpha, float(low), float(high))
@@ -192,11 +195,13 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
     a_small = cv2.resize(a[whole], (ws, hs), interpolation=cv2.INTER_AREA)
     p_small = cv2.resize(photo[whole], (ws, hs), interpolation=cv2.INTER_AREA)
     wide = WideMeans(p_small, a_small, wide_r)
-    taps = AxisTaps(hs, bh, 1.0 / factor), AxisTaps(ws, bw, 1.0 / factor)
-    halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
     out = make_copy()
     patch = out[y0:y1, x0:x1]
-    fused = kernels.available()
+    if kernels.available():
+        _apply_fused(_box_means(p_small, a_small, wide, local), factor, photo, a, soft, patch)
+        return out
+    taps = AxisTaps(hs, bh, 1.0 / factor), AxisTaps(ws, bw, 1.0 / factor)
+    halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -220,15 +225,9 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
             fg_den, bg_den = _denominators(a_w, radius)
             fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
             bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
-        means = np.concatenate([fg_mean, bg])
-        at = (slice(rows.start - factor * r0, rows.stop - factor * r0),
-              slice(cols.start - factor * c0, cols.stop - factor * c0))
-        if fused:
-            kernels.foreground_tile(means, exact_taps(means.shape[1], factor, at[0]),
-                                    exact_taps(means.shape[2], factor, at[1]),
-                                    photo[rows, cols], a[rows, cols], here, patch[rows, cols])
-            return
-        means = resize_exact(means, factor, *at)
+        means = resize_exact(np.concatenate([fg_mean, bg]), factor,
+                             slice(rows.start - factor * r0, rows.stop - factor * r0),
+                             slice(cols.start - factor * c0, cols.stop - factor * c0))
         full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
         fg = _correct(full, np.ascontiguousarray(a[rows, cols]), means[:3], means[3:])
         pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
@@ -236,6 +235,45 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
 
     run_tiles(tile, tile_windows(a.shape, REDUCED_TILE, 0))
     return out
+
+
+def _box_means(p_small: RGB, a_small: Alpha, wide: WideMeans, local: tuple[int, ...]) -> F32:
+    """The local means of every pass over the whole reduced box at once: ``float32 (6, hs,
+    ws)``, fg planes 0..2 and bg planes 3..5, of the photo ``uint8 (hs, ws, 3)`` under
+    ``a_small`` ``float32 (hs, ws)`` (a few whole-array passes, where per-tile windows would
+    repeat their halos and a Python step each; equal to those to a float32 rounding)."""
+    hs, ws = a_small.shape
+    inv = 1.0 - a_small
+    image = np.ascontiguousarray(np.moveaxis(p_small, -1, 0), dtype=np.float32)
+    fg_mean, bg = wide.window(slice(0, hs), slice(0, ws))
+    for radius in local:
+        fg = _correct(image, a_small, fg_mean, bg)
+        fg_den, bg_den = _denominators(a_small, radius)
+        fg_mean = np.divide(_blur(np.multiply(fg, a_small), radius), fg_den)
+        bg = np.divide(_blur(np.multiply(bg, inv), radius), bg_den)
+    return np.ascontiguousarray(np.concatenate([fg_mean, bg]))
+
+
+def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.ndarray,
+                 patch: RGB) -> None:
+    """The last correction step at full size with the compiled kernel, tile by tile over
+    each tile's soft pixels' box: ``means`` from :func:`_box_means` (the box's grid shrunk
+    ``factor`` x), ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and
+    ``soft`` ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy)."""
+    _, hs, ws = means.shape
+
+    def tile(window: Window) -> None:
+        rows, cols = window.target
+        x, y, w, h = cv2.boundingRect(soft[rows, cols])  # only the tile's soft pixels' box
+        if w == 0 or h == 0:
+            return
+        rows = slice(rows.start + y, rows.start + y + h)
+        cols = slice(cols.start + x, cols.start + x + w)
+        kernels.foreground_tile(means, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols),
+                                photo[rows, cols], alpha[rows, cols], soft[rows, cols],
+                                patch[rows, cols])
+
+    run_tiles(tile, tile_windows(alpha.shape, REDUCED_TILE, 0))
 
 
 def coarse_factor(radius: int) -> int:

@@ -23,12 +23,13 @@ I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 Taps = tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], F32, F32]
 
-ABI_VERSION = 1  # _kernels.c's AC_ABI_VERSION
+ABI_VERSION = 2  # _kernels.c's AC_ABI_VERSION
 _P = ctypes.c_void_p
 _N = ctypes.c_ssize_t
 _INT = ctypes.c_int
 _TAPS = [_P] * 8
-_UPSAMPLE = [_P, _N, _N, *_TAPS, _INT, _INT, _P, _N, _P, _N]
+_UPSAMPLE = [_P, _N, _N, *_TAPS, _INT, _INT, _P, _N, _P, _N, _P, _N, ctypes.c_float,
+             ctypes.c_float]
 _FOREGROUND = [_P, _N, _N, *_TAPS, _INT, _INT, _P, _N, _P, _N, _P, _N, _P, _N]
 _WINDOW_TERMS = [_P, _N, _P, _N, _N, _N, ctypes.c_double, ctypes.c_double, _P]
 _GATHER_ROWS = [_P, _P, _P, _N, _N, _N, _P, _N]
@@ -95,20 +96,24 @@ def _readable(a: np.ndarray) -> np.ndarray:
     return a if _rows_contiguous(a) else np.ascontiguousarray(a)
 
 
-def upsample_tile(coefficients: F32, rows: Taps, cols: Taps, rgb: U8, out: F32) -> None:
+def upsample_tile(coefficients: F32, rows: Taps, cols: Taps, rgb: U8, out: F32,
+                  band: tuple[U8, float, float] | None = None) -> None:
     """``out`` ``float32 (th, tw)`` = clip(a * gray + b, 0, 1), with ``a``/``b`` sampled
     bilinearly from ``coefficients`` ``float32 (2, h, w)`` (C-contiguous) through the tile's
     taps, gray that of ``rgb`` ``uint8 (th, tw, 3)`` (OpenCV's RGB2GRAY / 255, as
-    ``mask.to_gray``)."""
+    ``mask.to_gray``). ``band``: ``(map, low, high)``, the tile's ``uint8 (th, tw)`` map set
+    to 255 where ``low < alpha < high`` (float32 levels), else 0, in the same pass."""
     lib = library()
     assert lib is not None and coefficients.flags.c_contiguous
     taps, keep = _tap_args(rows, cols)
     th, tw = out.shape
     _, h, w = coefficients.shape
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    mask, low, high = (None, 0.0, 0.0) if band is None else band
     status = lib.ac_upsample_tile(coefficients.ctypes.data, h * w, w, *taps, th, tw,
                                   gray.ctypes.data, _row_stride(gray), out.ctypes.data,
-                                  _row_stride(out))
+                                  _row_stride(out), None if mask is None else mask.ctypes.data,
+                                  0 if mask is None else _row_stride(mask), low, high)
     del keep
     if status != 0:
         raise MemoryError("refine kernel: out of memory")

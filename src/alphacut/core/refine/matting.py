@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphacut.core.refine import kernels
+from alphacut.core.refine.foreground import SOFT_HIGH, SOFT_LOW
 from alphacut.core.refine.scale import SolveScale, solve_size
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
@@ -224,9 +225,9 @@ def refine_band_matte(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | N
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     soft_tiles = None
     if scaled:
-        soft_tiles = TileMap.empty((height, width), UPSAMPLE_TILE)
+        soft_tiles = TileMap.empty((height, width), UPSAMPLE_TILE, pixels=kernels.available())
         alpha = upsample_matte(alpha, rgb, radius=scale.radius, guide=gray, scale=scale,
-                               active=soft_tiles.active)
+                               active=soft_tiles.active, band=soft_tiles.pixels)
     if strokes is None or zone is None:
         return Matte(alpha, soft_tiles)
     return Matte(pin_strokes(alpha, mask.full(), strokes, zone, band=band), None)
@@ -309,7 +310,8 @@ def downsized(rgb: RGB, soft: SoftMask, unsure: Mask | None, scale: SolveScale
 
 def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4,
                    guide: F32 | None = None, scale: SolveScale | None = None,
-                   active: BoolMap | None = None) -> Alpha:
+                   active: BoolMap | None = None,
+                   band: npt.NDArray[np.uint8] | None = None) -> Alpha:
     """Guided upsampling of a working-size matte ``float32 (h, w)`` to ``rgb``'s ``(H, W)``.
 
     The guided filter's linear coefficients are fitted at ``(h, w)`` against the grey image and
@@ -320,6 +322,8 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     full-size grey made per tile: a tile whose coefficients are all ``a = 0, b = c`` is
     just ``c``. ``active``: ``bool (ceil(H / UPSAMPLE_TILE), ceil(W / UPSAMPLE_TILE))``, set
     here for every tile that is not all 0 or all 1 (the only ones that can hold soft pixels).
+    ``band``: ``uint8 (H, W)`` zeros, set to 255 here at the soft pixels (foreground.py's
+    ``soft_band``), in the same pass when the compiled kernels run, which need it.
     """
     from alphacut.core.mask import to_gray
 
@@ -332,6 +336,9 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
     exact = 0 if scale is None else scale.factor
     fused = kernels.available()
+    if band is not None and not fused:
+        raise ValueError("the soft band is found in the upsampling by the compiled kernels only")
+    soft_low, soft_high = (np.float32(v) for v in (SOFT_LOW, SOFT_HIGH))
 
     def tile(window: Window) -> None:
         rows, cols = window.target
@@ -343,12 +350,16 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
                 out[rows, cols] = value
             if active is not None and value not in (0.0, 1.0):
                 active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
+            if band is not None and soft_low < np.float32(value) < soft_high:
+                band[rows, cols] = 255
             return
         if active is not None:
             active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
         if fused:
             kernels.upsample_tile(coefficients, taps[0].span(rows), taps[1].span(cols),
-                                  rgb[rows, cols], out[rows, cols])
+                                  rgb[rows, cols], out[rows, cols],
+                                  None if band is None else (band[rows, cols], soft_low,
+                                                             soft_high))
         elif exact:
             _apply(resize_exact(coefficients, exact, rows, cols), rgb[rows, cols],
                    out[rows, cols])

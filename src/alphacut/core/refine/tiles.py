@@ -61,15 +61,19 @@ class Window:
 @dataclass(frozen=True)
 class TileMap:
     """Which ``tile`` x ``tile`` tiles of a frame (counted from its top-left corner) hold
-    pixels of interest: ``active`` ``bool (ceil(H / tile), ceil(W / tile))``."""
+    pixels of interest: ``active`` ``bool (ceil(H / tile), ceil(W / tile))``; ``pixels``:
+    the pixels themselves, ``uint8 (H, W)`` 255/0, where whoever filled the map found them
+    too (else None)."""
 
     tile: int
     active: BoolMap
+    pixels: npt.NDArray[np.uint8] | None = None
 
     @classmethod
-    def empty(cls, shape: tuple[int, int], tile: int) -> TileMap:
-        """No tile set yet, for a frame of ``shape`` ``(H, W)``."""
-        return cls(tile, np.zeros((-(-shape[0] // tile), -(-shape[1] // tile)), np.bool_))
+    def empty(cls, shape: tuple[int, int], tile: int, *, pixels: bool = False) -> TileMap:
+        """No tile set yet, for a frame of ``shape`` ``(H, W)`` (and no pixel, if kept)."""
+        active = np.zeros((-(-shape[0] // tile), -(-shape[1] // tile)), np.bool_)
+        return cls(tile, active, np.zeros(shape, np.uint8) if pixels else None)
 
     def slices(self, shape: tuple[int, int]) -> list[tuple[slice, slice]]:
         """The frame rows/cols of each set tile (clipped to ``shape``), in raster order."""
