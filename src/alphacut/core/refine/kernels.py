@@ -23,7 +23,7 @@ I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 Taps = tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], F32, F32]
 
-ABI_VERSION = 2  # _kernels.c's AC_ABI_VERSION
+ABI_VERSION = 3  # _kernels.c's AC_ABI_VERSION
 _P = ctypes.c_void_p
 _N = ctypes.c_ssize_t
 _INT = ctypes.c_int
@@ -34,7 +34,9 @@ _FOREGROUND = [_P, _N, _N, *_TAPS, _INT, _INT, _P, _N, _P, _N, _P, _N, _P, _N]
 _WINDOW_TERMS = [_P, _N, _P, _N, _N, _N, ctypes.c_double, ctypes.c_double, _P]
 _GATHER_ROWS = [_P, _P, _P, _N, _N, _N, _P, _N]
 _BAND_ROWS = [_P, _N, _P, _N, _P, _N, _INT, _INT, ctypes.c_float, _P, _P, _P, _P, _P]
-_SIGNATURES = {"ac_band_rows": (_BAND_ROWS, ctypes.c_ssize_t),
+_PCG = [_P, _P, _N, _P, _P, _P, _INT, ctypes.c_double, _INT]
+_SIGNATURES = {"ac_pcg": (_PCG, ctypes.c_int),
+               "ac_band_rows": (_BAND_ROWS, ctypes.c_ssize_t),
                "ac_upsample_tile": (_UPSAMPLE, ctypes.c_int),
                "ac_foreground_tile": (_FOREGROUND, ctypes.c_int),
                "ac_window_terms": (_WINDOW_TERMS, None),
@@ -193,3 +195,23 @@ def band_rows(stencil: F32, unknown: npt.NDArray[np.bool_], known: F32, lam: flo
     if rims < 0:
         raise MemoryError("refine kernel: out of memory")
     return cols, vals, rim[:rims], outside[:rims], fixed[:rims]
+
+
+def pcg(cols: I32, vals: F32, b: F32, x: F32, inv_diag: F32, iters: int, tol: float,
+        threads: int) -> int:
+    """Jacobi-preconditioned conjugate gradients on ``A x = b``, ``A`` given as rows of 25
+    CSR entries (``cols`` ``int32 (25 n,)``, ``vals`` ``float32 (25 n,)``), from ``x``
+    ``float32 (n,)`` (updated in place), on ``threads`` threads: ``laplacian.pcg``'s steps,
+    with float64 dot products over fixed chunks (the same answer on any number of threads).
+    Returns the steps taken."""
+    lib = library()
+    arrays = (cols, vals, b, x, inv_diag)
+    assert lib is not None and all(a.flags.c_contiguous for a in arrays)
+    assert cols.dtype == np.int32 and all(a.dtype == np.float32 for a in arrays[1:])
+    n = x.shape[0]
+    assert cols.size == vals.size == 25 * n and b.size == inv_diag.size == n
+    steps = lib.ac_pcg(cols.ctypes.data, vals.ctypes.data, n, b.ctypes.data, x.ctypes.data,
+                       inv_diag.ctypes.data, iters, tol, threads)
+    if steps < 0:
+        raise MemoryError("refine kernel: out of memory")
+    return int(steps)

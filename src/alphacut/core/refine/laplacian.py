@@ -220,7 +220,7 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
         # the numpy path's row sums, to the bit (elsewhere they are zeros)
         rhs[rim] -= np.einsum("nk,nk->n", outside, fixed_near)
         indptr = np.arange(0, 25 * n + 1, 25, dtype=np.int32)
-        return CsrMatrix(indptr, cols.ravel(), vals.ravel(), n), rhs, vals[:, 12].copy()
+        return CsrMatrix(indptr, cols.ravel(), vals.ravel(), n, 25), rhs, vals[:, 12].copy()
     h, w = unknown.shape
     pw = w + 4
     ids = np.full((h + 4, pw), -1, np.int32)  # int32 indices: what the CSR product takes
@@ -240,7 +240,7 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     vals[outside] = 0.0
     np.copyto(cols, np.arange(n, dtype=np.int32)[:, None], where=outside)
     indptr = np.arange(0, 25 * n + 1, 25, dtype=np.int32)
-    system = CsrMatrix(indptr, cols.ravel(), vals.ravel(), n)
+    system = CsrMatrix(indptr, cols.ravel(), vals.ravel(), n, 25)
     return system, rhs, vals[:, 12].copy()
 
 
@@ -258,9 +258,17 @@ def pcg(a: CsrMatrix, b: F32, x: F32, inv_diag: F32, iters: int, tol: float
 
     Written without BLAS calls (:func:`dot`); every temporary is allocated once, and the
     matrix product writes into the same buffer each step, split between the threads the
-    caller allows for a large band (:class:`SplitProduct`: the same bits).
+    caller allows for a large band (:class:`SplitProduct`: the same bits). With the compiled
+    kernels, the band's matrix (25 entries a row) is solved by ``kernels.pcg``: the same
+    steps in one call, the vector updates fused and the dot products in float64 (the
+    answer moves by a float32 rounding, and the step count by at most one).
     """
     threads = refine_threads() if a.n > SPLIT_ROWS else 1
+    if a.row_width == 25 and kernels.available():
+        x = np.ascontiguousarray(x, np.float32)
+        steps = kernels.pcg(a.indices, a.data, np.ascontiguousarray(b, np.float32), x,
+                            np.ascontiguousarray(inv_diag, np.float32), iters, tol, threads)
+        return x, steps
     with SplitProduct(a, threads) as product:
         return _pcg(product, a.n, b, x, inv_diag, iters, tol)
 

@@ -38,6 +38,7 @@ class CsrMatrix:
     indices: I32
     data: F32
     n: int
+    row_width: int = 0  # every row holds exactly this many entries (the band's 25), or 0
 
     def __matmul__(self, x: F32) -> F32:
         """``A x`` for ``x`` ``float32 (n,)``: a new ``float32 (n,)``."""
