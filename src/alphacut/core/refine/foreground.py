@@ -40,6 +40,7 @@ HALF_MIN_SIDE = 1024  # photos this large (long side, a 1 MP photo's) are fitted
 QUARTER_MIN_SIDE = 4096  # ... and this large (a 12 MP photo's 4240 px) at quarter size
 REDUCED_TILE = 256  # full-size pixels per tile side when a reduced fit is applied
 F32 = npt.NDArray[np.float32]
+Taps = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]
 
 
 def _blur(x: F32, radius: int) -> F32:
@@ -244,14 +245,21 @@ def _box_means(p_small: RGB, a_small: Alpha, wide: WideMeans, local: tuple[int, 
     repeat their halos and a Python step each; equal to those to a float32 rounding)."""
     hs, ws = a_small.shape
     inv = 1.0 - a_small
-    image = np.ascontiguousarray(np.moveaxis(p_small, -1, 0), dtype=np.float32)
-    fg_mean, bg = wide.window(slice(0, hs), slice(0, ws))
-    for radius in local:
-        fg = _correct(image, a_small, fg_mean, bg)
-        fg_den, bg_den = _denominators(a_small, radius)
-        fg_mean = np.divide(_blur(np.multiply(fg, a_small), radius), fg_den)
-        bg = np.divide(_blur(np.multiply(bg, inv), radius), bg_den)
-    return np.ascontiguousarray(np.concatenate([fg_mean, bg]))
+    fg_means, bg_means = wide.window(slice(0, hs), slice(0, ws))
+    denominators = [_denominators(a_small, radius) for radius in local]
+    out = np.empty((6, hs, ws), np.float32)
+
+    def channel(c: int) -> None:  # the channels share only alpha: one job each
+        image = np.ascontiguousarray(p_small[..., c], dtype=np.float32)
+        fg_mean, bg = fg_means[c], bg_means[c]
+        for radius, (fg_den, bg_den) in zip(local, denominators, strict=True):
+            fg = _correct(image, a_small, fg_mean, bg)
+            fg_mean = np.divide(_blur(np.multiply(fg, a_small), radius), fg_den)
+            bg = np.divide(_blur(np.multiply(bg, inv), radius), bg_den)
+        out[c], out[3 + c] = fg_mean, bg
+
+    run_tiles(channel, range(3))
+    return out
 
 
 def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.ndarray,
@@ -261,19 +269,21 @@ def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.nda
     ``factor`` x), ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and
     ``soft`` ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy)."""
     _, hs, ws = means.shape
+    jobs = []  # each tile's soft pixels' box and taps, made on this thread (small numpy
+    for window in tile_windows(alpha.shape, REDUCED_TILE, 0):  # steps, which two threads
+        rows, cols = window.target  # would only contend for the GIL over)
+        x, y, w, h = cv2.boundingRect(soft[rows, cols])
+        if w and h:
+            rows = slice(rows.start + y, rows.start + y + h)
+            cols = slice(cols.start + x, cols.start + x + w)
+            jobs.append((rows, cols, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols)))
 
-    def tile(window: Window) -> None:
-        rows, cols = window.target
-        x, y, w, h = cv2.boundingRect(soft[rows, cols])  # only the tile's soft pixels' box
-        if w == 0 or h == 0:
-            return
-        rows = slice(rows.start + y, rows.start + y + h)
-        cols = slice(cols.start + x, cols.start + x + w)
-        kernels.foreground_tile(means, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols),
-                                photo[rows, cols], alpha[rows, cols], soft[rows, cols],
-                                patch[rows, cols])
+    def tile(job: tuple[slice, slice, Taps, Taps]) -> None:
+        rows, cols, row_taps, col_taps = job
+        kernels.foreground_tile(means, row_taps, col_taps, photo[rows, cols],
+                                alpha[rows, cols], soft[rows, cols], patch[rows, cols])
 
-    run_tiles(tile, tile_windows(alpha.shape, REDUCED_TILE, 0))
+    run_tiles(tile, jobs)
 
 
 def coarse_factor(radius: int) -> int:
@@ -310,11 +320,16 @@ class WideMeans:
         r = max(1, round(radius / factor))
         fg_den, bg_den = _denominators(a, r)
         means = np.empty((6, *a.shape), np.float32)  # fg planes 0..2, bg planes 3..5
-        np.multiply(np.moveaxis(p, -1, 0), a, out=means[:3])  # I a
-        np.subtract(np.moveaxis(p, -1, 0), means[:3], out=means[3:])  # I (1 - a)
-        _blur(means, r)
-        means[:3] /= fg_den
-        means[3:] /= bg_den
+
+        def channel(c: int) -> None:  # one job per channel (they share only alpha)
+            np.multiply(p[..., c], a, out=means[c])  # I a
+            np.subtract(p[..., c], means[c], out=means[3 + c])  # I (1 - a)
+            _blur(means[c], r)
+            _blur(means[3 + c], r)
+            means[c] /= fg_den
+            means[3 + c] /= bg_den
+
+        run_tiles(channel, range(3))
         self.means = means
         self.taps = None if factor == 1 else (AxisTaps(a.shape[0], h), AxisTaps(a.shape[1], w))
         self.whole = a.shape[0] * factor == h and a.shape[1] * factor == w

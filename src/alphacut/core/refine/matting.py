@@ -340,21 +340,24 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
         raise ValueError("the soft band is found in the upsampling by the compiled kernels only")
     soft_low, soft_high = (np.float32(v) for v in (SOFT_LOW, SOFT_HIGH))
 
-    def tile(window: Window) -> None:
+    def constant(window: Window) -> bool:
+        """Fill the tile if its coefficients are all ``a = 0, b = c`` (then it is ``c``)."""
         rows, cols = window.target
         near = coefficients[:, taps[0].footprint(rows), taps[1].footprint(cols)]
         level = near[1].flat[0]
-        if not near[0].any() and (near[1] == level).all():
-            value = min(max(float(level), 0.0), 1.0)
-            if value != 0.0:
-                out[rows, cols] = value
-            if active is not None and value not in (0.0, 1.0):
-                active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
-            if band is not None and soft_low < np.float32(value) < soft_high:
-                band[rows, cols] = 255
-            return
-        if active is not None:
+        if near[0].any() or not (near[1] == level).all():
+            return False
+        value = min(max(float(level), 0.0), 1.0)
+        if value != 0.0:
+            out[rows, cols] = value
+        if active is not None and value not in (0.0, 1.0):
             active[rows.start // UPSAMPLE_TILE, cols.start // UPSAMPLE_TILE] = True
+        if band is not None and soft_low < np.float32(value) < soft_high:
+            band[rows, cols] = 255
+        return True
+
+    def tile(window: Window) -> None:
+        rows, cols = window.target
         if fused:
             kernels.upsample_tile(coefficients, taps[0].span(rows), taps[1].span(cols),
                                   rgb[rows, cols], out[rows, cols],
@@ -367,7 +370,14 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
             _apply(resize_window(coefficients, (height, width), rows, cols, taps=taps),
                    rgb[rows, cols], out[rows, cols])
 
-    run_tiles(tile, tile_windows((height, width), UPSAMPLE_TILE, 0))
+    # the constant tiles on this thread (small numpy steps: two threads would only contend
+    # for the GIL, 3x slower at 12 MP), the others on both cores
+    computed = [w for w in tile_windows((height, width), UPSAMPLE_TILE, 0) if not constant(w)]
+    if active is not None:
+        for window in computed:
+            active[window.target[0].start // UPSAMPLE_TILE,
+                   window.target[1].start // UPSAMPLE_TILE] = True
+    run_tiles(tile, computed)
     return out
 
 
