@@ -42,8 +42,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# refine modules, in import order (matting imports strokes)
-MODULES = ("tiles", "scale", "sparse", "laplacian", "strokes", "matting", "foreground")
+# refine modules, in import order (matting imports strokes and foreground)
+MODULES = ("kernels", "tiles", "scale", "sparse", "laplacian", "strokes", "foreground", "matting")
 
 
 def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:

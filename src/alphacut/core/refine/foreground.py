@@ -12,7 +12,7 @@ pixels, on both cores, with the channels as planes ``(3, h, w)`` that share one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -26,6 +26,7 @@ from alphacut.core.refine.tiles import (
     exact_taps,
     resize_exact,
     resize_window,
+    run_streamed,
     run_tiles,
     tile_windows,
 )
@@ -269,21 +270,24 @@ def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.nda
     ``factor`` x), ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and
     ``soft`` ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy)."""
     _, hs, ws = means.shape
-    jobs = []  # each tile's soft pixels' box and taps, made on this thread (small numpy
-    for window in tile_windows(alpha.shape, REDUCED_TILE, 0):  # steps, which two threads
-        rows, cols = window.target  # would only contend for the GIL over)
-        x, y, w, h = cv2.boundingRect(soft[rows, cols])
-        if w and h:
-            rows = slice(rows.start + y, rows.start + y + h)
-            cols = slice(cols.start + x, cols.start + x + w)
-            jobs.append((rows, cols, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols)))
+
+    def jobs() -> Iterator[tuple[slice, slice, Taps, Taps]]:
+        """Each tile's soft pixels' box and taps, made on the calling thread (small numpy
+        steps, which two threads would only contend for the GIL over)."""
+        for window in tile_windows(alpha.shape, REDUCED_TILE, 0):
+            rows, cols = window.target
+            x, y, w, h = cv2.boundingRect(soft[rows, cols])
+            if w and h:
+                rows = slice(rows.start + y, rows.start + y + h)
+                cols = slice(cols.start + x, cols.start + x + w)
+                yield rows, cols, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols)
 
     def tile(job: tuple[slice, slice, Taps, Taps]) -> None:
         rows, cols, row_taps, col_taps = job
         kernels.foreground_tile(means, row_taps, col_taps, photo[rows, cols],
                                 alpha[rows, cols], soft[rows, cols], patch[rows, cols])
 
-    run_tiles(tile, jobs)
+    run_streamed(tile, jobs())
 
 
 def coarse_factor(radius: int) -> int:

@@ -117,6 +117,23 @@ def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int | None =
             pass
 
 
+def run_streamed(fn: Callable[[T], None], items: Iterable[T], threads: int | None = None
+                 ) -> None:
+    """``fn(item)`` for every item, the items drawn on the calling thread (a generator that
+    sorts tiles, say) and each handed at once to one of ``threads`` helper threads (default
+    :func:`refine_threads`), so the work starts while the rest is still being sorted; items
+    must write disjoint pixels. On one thread, in turn."""
+    threads = refine_threads() if threads is None else threads
+    if threads <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        for future in futures:
+            future.result()
+
+
 def _taps(src: int, dst: int, start: int, stop: int, scale: float | None = None
           ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
     """``cv2.resize`` ``INTER_LINEAR`` taps for destination indices ``start..stop-1`` of a
