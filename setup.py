@@ -1,4 +1,4 @@
-"""Build hook: the optional compiled refine kernels (src/alphacut/core/refine/_kernels.c).
+"""Build hook: the optional compiled refine kernels (src/alphacut/core/refine/_*.c).
 
 Everything else is in pyproject.toml. The extension is optional: where no C compiler is
 found, the install goes on and the refine step uses its numpy/OpenCV path (same results).
@@ -17,7 +17,8 @@ FLAGS = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fvisibility=hidden"
 
 setup(ext_modules=[Extension(
     "alphacut.core.refine._kernels",
-    sources=["src/alphacut/core/refine/_kernels.c"],
+    sources=[f"src/alphacut/core/refine/{name}.c" for name in ("_kernels", "_band", "_cg")],
+    depends=["src/alphacut/core/refine/_kernels.h"],
     extra_compile_args=FLAGS,
     extra_link_args=["-pthread"] if POSIX else [],
     libraries=["m"] if POSIX else [],

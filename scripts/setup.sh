@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-all,test}"
 python3 -m venv .venv
-stamp=".venv/.alphacut-installed-$(cat pyproject.toml setup.py src/alphacut/core/refine/_kernels.c \
+stamp=".venv/.alphacut-installed-$(cat pyproject.toml setup.py src/alphacut/core/refine/_*.[ch] \
   | sha256sum | cut -c1-12)-${extras//,/_}"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -1,4 +1,4 @@
-"""The compiled refine kernels (``_kernels.c``), if this install has them.
+"""The compiled refine kernels (``_kernels.c``, ``_band.c``, ``_cg.c``), if this install has them.
 
 ``pip install`` builds them where a C compiler is found (setup.py: an optional extension);
 without them the refine step takes its numpy/OpenCV path, which gives the same alpha and
@@ -23,7 +23,7 @@ I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 Taps = tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], F32, F32]
 
-ABI_VERSION = 3  # _kernels.c's AC_ABI_VERSION
+ABI_VERSION = 3  # _kernels.h's AC_ABI_VERSION
 _P = ctypes.c_void_p
 _N = ctypes.c_ssize_t
 _INT = ctypes.c_int
@@ -55,7 +55,7 @@ def library() -> ctypes.CDLL | None:
         lib = ctypes.CDLL(spec.origin)
         lib.ac_abi_version.restype = ctypes.c_int
         if lib.ac_abi_version() != ABI_VERSION:
-            return None  # built from another version of _kernels.c: rebuild (pip install)
+            return None  # built from other sources: rebuild (pip install)
     except (OSError, AttributeError):
         return None
     for name, (argtypes, restype) in _SIGNATURES.items():
