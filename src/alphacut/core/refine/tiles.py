@@ -107,14 +107,7 @@ def run_tiles(fn: Callable[[T], None], items: Iterable[T], threads: int | None =
     """``fn(item)`` for every item, on ``threads`` threads (default :func:`refine_threads`;
     items must write disjoint pixels)."""
     items = list(items)
-    threads = refine_threads() if threads is None else threads
-    if threads <= 1 or len(items) <= 1:
-        for item in items:
-            fn(item)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        for _ in pool.map(fn, items):
-            pass
+    run_streamed(fn, items, 1 if len(items) <= 1 else threads)
 
 
 def run_streamed(fn: Callable[[T], None], items: Iterable[T], threads: int | None = None
