@@ -1,8 +1,10 @@
 """The compiled refine kernels (``_kernels.c``, ``_band.c``, ``_cg.c``), if this install has them.
 
 ``pip install`` builds them where a C compiler is found (setup.py: an optional extension);
-without them the refine step takes its numpy/OpenCV path, which gives the same alpha and
-colours to a float32 rounding. ``ALPHACUT_KERNELS=0`` turns them off (to compare the paths).
+without them the refine step takes its numpy/OpenCV path, which gives the same cut-out: the
+band's matrix to the bit, the matte to a rounding (the compiled CG sums its dot products in
+float64; 27 alphamatting + 40 ECSSD photos: largest change 0.011, mean 6e-7) and the colours
+within a level. ``ALPHACUT_KERNELS=0`` turns them off (to compare the paths).
 They are loaded with ctypes, which releases the GIL during each call, so tiles still run on
 both cores; a call costs a few microseconds, against a tile's milliseconds.
 """
