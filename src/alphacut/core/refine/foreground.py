@@ -179,10 +179,10 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
                       factor: int, make_copy: Callable[[], RGB]) -> RGB:
     """:func:`estimate_foreground` of a large photo: the local means (every pass, radii
     divided by ``factor``) fitted on the band box shrunk ``factor`` x (``INTER_AREA``, whole
-    blocks; a partial last block row/column takes the last block's means), then brought back
-    bilinearly per full-size tile, where the last correction step uses the full-resolution
-    photo and alpha. ``band``: :func:`soft_band` of ``alpha``; ``make_copy``: gives the copy
-    of ``rgb`` to write into."""
+    blocks; a partial last block row/column takes the last block's means) in whole-box passes,
+    then brought back bilinearly per full-size tile, where the last correction step uses the
+    full-resolution photo and alpha. ``band``: :func:`soft_band` of ``alpha``;
+    ``make_copy``: gives the copy of ``rgb`` to write into."""
     box = band_box(alpha, pad=radii[0], band=band)
     if box is None:
         return rgb
@@ -192,58 +192,22 @@ def _estimate_reduced(rgb: RGB, alpha: Alpha, band: np.ndarray, radii: tuple[int
     y0, y1 = _whole_steps(box[0], box[1], alpha.shape[0], step)
     x0, x1 = _whole_steps(box[2], box[3], alpha.shape[1], step)
     a, soft, photo = alpha[y0:y1, x0:x1], band[y0:y1, x0:x1], rgb[y0:y1, x0:x1]
-    (bh, bw), (hs, ws) = a.shape, (a.shape[0] // factor, a.shape[1] // factor)
+    hs, ws = a.shape[0] // factor, a.shape[1] // factor
     whole = (slice(0, factor * hs), slice(0, factor * ws))
     a_small = cv2.resize(a[whole], (ws, hs), interpolation=cv2.INTER_AREA)
     p_small = cv2.resize(photo[whole], (ws, hs), interpolation=cv2.INTER_AREA)
     wide = WideMeans(p_small, a_small, wide_r)
     out = make_copy()
-    patch = out[y0:y1, x0:x1]
-    if kernels.available():
-        _apply_fused(_box_means(p_small, a_small, wide, local), factor, photo, a, soft, patch)
-        return out
-    taps = AxisTaps(hs, bh, 1.0 / factor), AxisTaps(ws, bw, 1.0 / factor)
-    halo = sum(local) + 1  # the filters' reach, and one pixel of margin for the resize
-
-    def tile(window: Window) -> None:
-        rows, cols = window.target
-        x, y, w, h = cv2.boundingRect(soft[rows, cols])  # only the tile's soft pixels' box
-        if w == 0 or h == 0:
-            return
-        rows = slice(rows.start + y, rows.start + y + h)
-        cols = slice(cols.start + x, cols.start + x + w)
-        here = soft[rows, cols]
-        near_r, near_c = taps[0].footprint(rows), taps[1].footprint(cols)
-        r0, c0 = max(0, near_r.start - halo), max(0, near_c.start - halo)
-        span_r, span_c = slice(r0, min(hs, near_r.stop + halo)), \
-            slice(c0, min(ws, near_c.stop + halo))
-        a_w = np.ascontiguousarray(a_small[span_r, span_c])
-        inv_w = 1.0 - a_w
-        image = np.ascontiguousarray(np.moveaxis(p_small[span_r, span_c], -1, 0),
-                                     dtype=np.float32)
-        fg_mean, bg = wide.window(span_r, span_c)
-        for radius in local:
-            fg = _correct(image, a_w, fg_mean, bg)
-            fg_den, bg_den = _denominators(a_w, radius)
-            fg_mean = np.divide(_blur(np.multiply(fg, a_w), radius), fg_den)
-            bg = np.divide(_blur(np.multiply(bg, inv_w), radius), bg_den)
-        means = resize_exact(np.concatenate([fg_mean, bg]), factor,
-                             slice(rows.start - factor * r0, rows.stop - factor * r0),
-                             slice(cols.start - factor * c0, cols.stop - factor * c0))
-        full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
-        fg = _correct(full, np.ascontiguousarray(a[rows, cols]), means[:3], means[3:])
-        pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
-        cv2.copyTo(cv2.merge(list(pixels)), here, patch[rows, cols])
-
-    run_tiles(tile, tile_windows(a.shape, REDUCED_TILE, 0))
+    _apply_means(_box_means(p_small, a_small, wide, local), factor, photo, a, soft,
+                 out[y0:y1, x0:x1])
     return out
 
 
 def _box_means(p_small: RGB, a_small: Alpha, wide: WideMeans, local: tuple[int, ...]) -> F32:
     """The local means of every pass over the whole reduced box at once: ``float32 (6, hs,
     ws)``, fg planes 0..2 and bg planes 3..5, of the photo ``uint8 (hs, ws, 3)`` under
-    ``a_small`` ``float32 (hs, ws)`` (a few whole-array passes, where per-tile windows would
-    repeat their halos and a Python step each; equal to those to a float32 rounding)."""
+    ``a_small`` ``float32 (hs, ws)`` (a few whole-array passes, one job per channel, where
+    per-tile windows would repeat their halos and a Python step each)."""
     hs, ws = a_small.shape
     inv = 1.0 - a_small
     fg_means, bg_means = wide.window(slice(0, hs), slice(0, ws))
@@ -263,13 +227,15 @@ def _box_means(p_small: RGB, a_small: Alpha, wide: WideMeans, local: tuple[int, 
     return out
 
 
-def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.ndarray,
+def _apply_means(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.ndarray,
                  patch: RGB) -> None:
-    """The last correction step at full size with the compiled kernel, tile by tile over
-    each tile's soft pixels' box: ``means`` from :func:`_box_means` (the box's grid shrunk
-    ``factor`` x), ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and
-    ``soft`` ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy)."""
+    """The last correction step at full size, tile by tile over each tile's soft pixels'
+    box: ``means`` from :func:`_box_means` (the box's grid shrunk ``factor`` x), brought back
+    bilinearly; ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and ``soft``
+    ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy). One pass per
+    tile with the compiled kernel, else numpy/OpenCV passes (the same colours)."""
     _, hs, ws = means.shape
+    fused = kernels.available()
 
     def jobs() -> Iterator[tuple[slice, slice, Taps, Taps]]:
         """Each tile's soft pixels' box and taps, made on the calling thread (small numpy
@@ -284,8 +250,16 @@ def _apply_fused(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.nda
 
     def tile(job: tuple[slice, slice, Taps, Taps]) -> None:
         rows, cols, row_taps, col_taps = job
-        kernels.foreground_tile(means, row_taps, col_taps, photo[rows, cols],
-                                alpha[rows, cols], soft[rows, cols], patch[rows, cols])
+        here = soft[rows, cols]
+        if fused:
+            kernels.foreground_tile(means, row_taps, col_taps, photo[rows, cols],
+                                    alpha[rows, cols], here, patch[rows, cols])
+            return
+        near = resize_exact(means, factor, rows, cols)
+        full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
+        fg = _correct(full, np.ascontiguousarray(alpha[rows, cols]), near[:3], near[3:])
+        pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
+        cv2.copyTo(cv2.merge(list(pixels)), here, patch[rows, cols])
 
     run_streamed(tile, jobs())
 

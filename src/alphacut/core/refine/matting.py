@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alphacut.core.refine import kernels
-from alphacut.core.refine.foreground import SOFT_HIGH, SOFT_LOW
+from alphacut.core.refine.foreground import SOFT_HIGH, SOFT_LOW, soft_band
 from alphacut.core.refine.scale import SolveScale, solve_size
 from alphacut.core.refine.strokes import StrokeMap
 from alphacut.core.refine.tiles import (
@@ -225,7 +225,7 @@ def refine_band_matte(rgb: RGB, soft: Mask | SoftMask, params: MattingParams | N
                         lam=p.lam, eps=p.eps, iters=iters, tol=p.tol, initial=initial)
     soft_tiles = None
     if scaled:
-        soft_tiles = TileMap.empty((height, width), UPSAMPLE_TILE, pixels=kernels.available())
+        soft_tiles = TileMap.empty((height, width), UPSAMPLE_TILE, pixels=True)
         alpha = upsample_matte(alpha, rgb, radius=scale.radius, guide=gray, scale=scale,
                                active=soft_tiles.active, band=soft_tiles.pixels)
     if strokes is None or zone is None:
@@ -323,7 +323,7 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     just ``c``. ``active``: ``bool (ceil(H / UPSAMPLE_TILE), ceil(W / UPSAMPLE_TILE))``, set
     here for every tile that is not all 0 or all 1 (the only ones that can hold soft pixels).
     ``band``: ``uint8 (H, W)`` zeros, set to 255 here at the soft pixels (foreground.py's
-    ``soft_band``), in the same pass when the compiled kernels run, which need it.
+    ``soft_band``; with the compiled kernels in the same pass).
     """
     from alphacut.core.mask import to_gray
 
@@ -336,8 +336,6 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
     exact = 0 if scale is None else scale.factor
     fused = kernels.available()
-    if band is not None and not fused:
-        raise ValueError("the soft band is found in the upsampling by the compiled kernels only")
     soft_low, soft_high = (np.float32(v) for v in (SOFT_LOW, SOFT_HIGH))
 
     def constant(window: Window) -> bool:
@@ -363,12 +361,12 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
                                   rgb[rows, cols], out[rows, cols],
                                   None if band is None else (band[rows, cols], soft_low,
                                                              soft_high))
-        elif exact:
-            _apply(resize_exact(coefficients, exact, rows, cols), rgb[rows, cols],
-                   out[rows, cols])
-        else:
-            _apply(resize_window(coefficients, (height, width), rows, cols, taps=taps),
-                   rgb[rows, cols], out[rows, cols])
+            return
+        ab = resize_exact(coefficients, exact, rows, cols) if exact else \
+            resize_window(coefficients, (height, width), rows, cols, taps=taps)
+        _apply(ab, rgb[rows, cols], out[rows, cols])
+        if band is not None:
+            band[rows, cols] = soft_band(out[rows, cols])
 
     def computed() -> Iterator[Window]:
         for window in tile_windows((height, width), UPSAMPLE_TILE, 0):
