@@ -17,7 +17,8 @@ FLAGS = ["-O3", "-ffp-contract=off", "-fno-trapping-math", "-fvisibility=hidden"
 
 setup(ext_modules=[Extension(
     "alphacut.core.refine._kernels",
-    sources=[f"src/alphacut/core/refine/{name}.c" for name in ("_kernels", "_band", "_cg")],
+    sources=[f"src/alphacut/core/refine/{name}.c"
+             for name in ("_kernels", "_band", "_cg", "_pool")],
     depends=["src/alphacut/core/refine/_kernels.h"],
     extra_compile_args=FLAGS,
     extra_link_args=["-pthread"] if POSIX else [],

@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -58,6 +60,8 @@ def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
         source = show.stdout
         for other in MODULES:  # the reference's own modules; the rest (strokes) are shared
             source = source.replace(f"alphacut.core.refine.{other}", f"_ref_refine_{other}")
+            source = source.replace(f"from alphacut.core.refine import {other}\n",
+                                    f"import _ref_refine_{other} as {other}\n")
         file = folder / f"_ref_refine_{name}.py"
         file.write_text(source)
         spec = importlib.util.spec_from_file_location(f"_ref_refine_{name}", file)
@@ -66,7 +70,51 @@ def load_reference(ref: str, folder: Path) -> dict[str, ModuleType]:
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
         loaded[name] = module
+    if "kernels" in loaded:
+        build_reference_kernels(ref, folder, loaded["kernels"])
     return loaded
+
+
+def build_reference_kernels(ref: str, folder: Path, module: ModuleType) -> None:
+    """The reference's own compiled kernels: its C files built into ``folder`` (setup.py's
+    flags) and loaded by its ``kernels`` module, so that old and new kernels are compared
+    (both trees would otherwise find this install's build, which a reference of another
+    interface version ignores: it would run its numpy path). Without a compiler the
+    reference runs its numpy path, and a line says so."""
+    import ctypes
+    import shutil
+    from functools import lru_cache
+
+    listing = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", ref,
+                              "src/alphacut/core/refine/"], capture_output=True, text=True)
+    sources = [Path(p) for p in listing.stdout.split() if p.endswith((".c", ".h"))]
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if not sources or compiler is None:
+        print(f"reference {ref}: no compiled kernels (numpy path)", file=sys.stderr)
+        return
+    for path in sources:
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"],
+                               capture_output=True, text=True, check=True)
+        (folder / path.name).write_text(shown.stdout)
+    built = folder / "_ref_kernels.so"
+    include = sysconfig.get_paths()["include"]
+    subprocess.run([compiler, "-shared", "-fPIC", "-O3", "-ffp-contract=off",
+                    "-fno-trapping-math", "-fvisibility=hidden", "-pthread", f"-I{include}",
+                    *[str(folder / p.name) for p in sources if p.suffix == ".c"],
+                    "-o", str(built), "-lm"], check=True)
+
+    @lru_cache(maxsize=1)
+    def library() -> ctypes.CDLL | None:
+        if os.environ.get("ALPHACUT_KERNELS", "1") == "0":
+            return None
+        lib = ctypes.CDLL(str(built))
+        for name, (argtypes, restype) in module._SIGNATURES.items():
+            function = getattr(lib, name)
+            function.argtypes = argtypes
+            function.restype = restype
+        return lib
+
+    module.library = library
 
 
 def photos(evaldata: Path, work: Path, megapixels: float = 12.0) -> dict[str, Path]:

@@ -182,3 +182,39 @@ def test_upsampling_of_a_strided_photo() -> None:
     plain, fused = both(lambda: matting.upsample_matte(small, view))
     assert np.abs(plain - fused).max() <= 1e-6
     assert ((fused > 0) & (fused < 1)).sum() > 1000
+
+
+def test_bad_arguments_are_refused_before_the_c_code_runs() -> None:
+    """The kernels check shapes, dtypes and index ranges themselves (a ValueError, also
+    under ``python -O``), so a wrong call never reads or writes past an array."""
+    if not kernels.available():
+        pytest.skip("the compiled kernels are not built in this install")
+    n = 8
+    cols = np.zeros(25 * n, np.int32)
+    vals, vec = np.ones(25 * n, np.float32), np.ones(n, np.float32)
+    cols[3] = n  # one column past the vector
+    with pytest.raises(ValueError, match="cols"):
+        kernels.pcg(cols, vals, vec, vec.copy(), vec, 10, 1e-3, 1)
+    with pytest.raises(ValueError, match="dtype"):
+        kernels.pcg(cols.astype(np.int64), vals, vec, vec.copy(), vec, 10, 1e-3, 1)
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    out = np.zeros((40, 60), np.float32)
+    coefficients = np.zeros((2, 10, 15), np.float32)
+    taps = (matting.AxisTaps(10, 40), matting.AxisTaps(15, 60))
+    with pytest.raises(ValueError, match="active"):
+        kernels.upsample_frame(coefficients, taps, rgb, out, 16, np.zeros((1, 1), np.bool_),
+                               None, 1)
+    with pytest.raises(ValueError, match="taps"):
+        kernels.upsample_frame(np.ascontiguousarray(coefficients[:, :5]), taps, rgb, out, 16,
+                               np.zeros((3, 4), np.bool_), None, 1)
+    with pytest.raises(ValueError, match="planes"):
+        kernels.upsample_frame(coefficients[:, :, ::2], taps, rgb, out, 16,
+                               np.zeros((3, 4), np.bool_), None, 1)
+    active = np.zeros((3, 4), np.bool_)
+    coefficients[1] = 0.5  # a constant soft level: every tile is filled and marked
+    kernels.upsample_frame(coefficients, taps, rgb, out, 16, active, None, 1)
+    assert active.all() and (out == 0.5).all()
+    means = np.zeros((6, 10, 15), np.float32)
+    soft = np.zeros((40, 60), np.uint8)
+    with pytest.raises(ValueError, match="soft"):
+        kernels.colours_box(means, taps, rgb, out, soft[:, :30], rgb.copy(), 16, 1)

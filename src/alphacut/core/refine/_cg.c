@@ -205,11 +205,11 @@ AC_EXPORT int ac_pcg(const int32_t *cols, const float *vals, ptrdiff_t n, const 
     atomic_init(&cg.arrived, 0);
     atomic_init(&cg.sense, 0);
     atomic_init(&cg.go, 0);
-    cg_worker_t workers[CG_MAX_THREADS];
-    const int wanted = cg.threads < CG_MAX_THREADS ? cg.threads : CG_MAX_THREADS;
+    cg_worker_t workers[AC_MAX_THREADS];
+    const int wanted = cg.threads < AC_MAX_THREADS ? cg.threads : AC_MAX_THREADS;
     int team = 1;
 #if AC_THREADS
-    pthread_t handles[CG_MAX_THREADS];
+    pthread_t handles[AC_MAX_THREADS];
     for (int t = 1; t < wanted; t++, team++) {
         workers[t].cg = &cg;
         workers[t].index = t;

@@ -23,7 +23,7 @@ from alphacut.core.refine.tiles import (
     AxisTaps,
     TileMap,
     Window,
-    exact_taps,
+    refine_threads,
     resize_exact,
     resize_window,
     run_streamed,
@@ -41,7 +41,6 @@ HALF_MIN_SIDE = 1024  # photos this large (long side, a 1 MP photo's) are fitted
 QUARTER_MIN_SIDE = 4096  # ... and this large (a 12 MP photo's 4240 px) at quarter size
 REDUCED_TILE = 256  # full-size pixels per tile side when a reduced fit is applied
 F32 = npt.NDArray[np.float32]
-Taps = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]
 
 
 def _blur(x: F32, radius: int) -> F32:
@@ -232,34 +231,34 @@ def _apply_means(means: F32, factor: int, photo: RGB, alpha: Alpha, soft: np.nda
     """The last correction step at full size, tile by tile over each tile's soft pixels'
     box: ``means`` from :func:`_box_means` (the box's grid shrunk ``factor`` x), brought back
     bilinearly; ``photo`` ``uint8 (bh, bw, 3)``, ``alpha`` ``float32 (bh, bw)`` and ``soft``
-    ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy). One pass per
-    tile with the compiled kernel, else numpy/OpenCV passes (the same colours)."""
+    ``uint8 (bh, bw)`` of the box; written into ``patch`` (the box of the copy). One call
+    for the whole box with the compiled kernel (its tiles on the kernel's threads), else
+    numpy/OpenCV passes per tile (the same colours)."""
     _, hs, ws = means.shape
-    fused = kernels.available()
+    if kernels.available():
+        taps = (AxisTaps(hs, alpha.shape[0], 1.0 / factor),
+                AxisTaps(ws, alpha.shape[1], 1.0 / factor))
+        kernels.colours_box(means, taps, photo, alpha, soft, patch, REDUCED_TILE,
+                            refine_threads())
+        return
 
-    def jobs() -> Iterator[tuple[slice, slice, Taps, Taps]]:
-        """Each tile's soft pixels' box and taps, made on the calling thread (small numpy
-        steps, which two threads would only contend for the GIL over)."""
+    def jobs() -> Iterator[tuple[slice, slice]]:
+        """Each tile's soft pixels' box, found on the calling thread (small numpy steps,
+        which two threads would only contend for the GIL over)."""
         for window in tile_windows(alpha.shape, REDUCED_TILE, 0):
             rows, cols = window.target
             x, y, w, h = cv2.boundingRect(soft[rows, cols])
             if w and h:
-                rows = slice(rows.start + y, rows.start + y + h)
-                cols = slice(cols.start + x, cols.start + x + w)
-                yield rows, cols, exact_taps(hs, factor, rows), exact_taps(ws, factor, cols)
+                yield (slice(rows.start + y, rows.start + y + h),
+                       slice(cols.start + x, cols.start + x + w))
 
-    def tile(job: tuple[slice, slice, Taps, Taps]) -> None:
-        rows, cols, row_taps, col_taps = job
-        here = soft[rows, cols]
-        if fused:
-            kernels.foreground_tile(means, row_taps, col_taps, photo[rows, cols],
-                                    alpha[rows, cols], here, patch[rows, cols])
-            return
+    def tile(job: tuple[slice, slice]) -> None:
+        rows, cols = job
         near = resize_exact(means, factor, rows, cols)
         full = np.ascontiguousarray(np.moveaxis(photo[rows, cols], -1, 0), dtype=np.float32)
         fg = _correct(full, np.ascontiguousarray(alpha[rows, cols]), near[:3], near[3:])
         pixels = (fg + 0.5).astype(np.uint8)  # fg is within 0..255
-        cv2.copyTo(cv2.merge(list(pixels)), here, patch[rows, cols])
+        cv2.copyTo(cv2.merge(list(pixels)), soft[rows, cols], patch[rows, cols])
 
     run_streamed(tile, jobs())
 

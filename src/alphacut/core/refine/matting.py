@@ -39,6 +39,7 @@ from alphacut.core.refine.tiles import (
     AxisTaps,
     TileMap,
     Window,
+    refine_threads,
     resize_exact,
     resize_window,
     run_jobs,
@@ -334,8 +335,26 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
     coefficients = varying_coefficients(guide, alpha, radius, eps)
     out = np.zeros((height, width), np.float32)  # fresh zero pages: clear tiles cost nothing
     taps = (AxisTaps(h, height), AxisTaps(w, width)) if scale is None else scale.taps_back()
-    exact = 0 if scale is None else scale.factor
-    fused = kernels.available()
+    if kernels.available():  # the whole frame in one call, its tiles on the kernels' threads
+        tiles = active if active is not None else TileMap.empty((height, width),
+                                                                UPSAMPLE_TILE).active
+        kernels.upsample_frame(coefficients, taps, rgb, out, UPSAMPLE_TILE, tiles,
+                               None if band is None else (band, SOFT_LOW, SOFT_HIGH),
+                               refine_threads())
+        return out
+    _upsample_tiles(coefficients, taps, 0 if scale is None else scale.factor, rgb, out,
+                    active, band)
+    return out
+
+
+def _upsample_tiles(coefficients: F32, taps: tuple[AxisTaps, AxisTaps], exact: int, rgb: RGB,
+                    out: F32, active: BoolMap | None, band: npt.NDArray[np.uint8] | None
+                    ) -> None:
+    """:func:`upsample_matte`'s numpy path (the compiled kernel's reference), tile by tile
+    into ``out`` ``float32 (H, W)`` zeros: ``coefficients`` ``float32 (2, h, w)``, the axes'
+    ``taps``, ``exact`` the working grid's exact factor (or 0), ``active`` and ``band`` as
+    there."""
+    height, width = out.shape
     soft_low, soft_high = (np.float32(v) for v in (SOFT_LOW, SOFT_HIGH))
 
     def constant(window: Window) -> bool:
@@ -356,12 +375,6 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
 
     def tile(window: Window) -> None:
         rows, cols = window.target
-        if fused:
-            kernels.upsample_tile(coefficients, taps[0].span(rows), taps[1].span(cols),
-                                  rgb[rows, cols], out[rows, cols],
-                                  None if band is None else (band[rows, cols], soft_low,
-                                                             soft_high))
-            return
         ab = resize_exact(coefficients, exact, rows, cols) if exact else \
             resize_window(coefficients, (height, width), rows, cols, taps=taps)
         _apply(ab, rgb[rows, cols], out[rows, cols])
@@ -377,15 +390,14 @@ def upsample_matte(alpha: Alpha, rgb: RGB, *, radius: int = 2, eps: float = 1e-4
                 yield window
 
     # the constant tiles sorted out on this thread (small numpy steps: two threads would only
-    # contend for the GIL, 3x slower at 12 MP), each other tile handed on to the kernels
+    # contend for the GIL, 3x slower at 12 MP), each other tile handed on to a helper thread
     run_streamed(tile, computed())
-    return out
 
 
 def _apply(ab: F32, rgb: RGB, out: F32) -> None:
     """``out`` = clip(a * gray + b, 0, 1) for coefficients ``ab`` ``float32 (2, h, w)`` (a
     scratch copy, overwritten) and ``rgb`` ``uint8 (h, w, 3)``; the numpy path of
-    ``kernels.upsample_tile``."""
+    ``kernels.upsample_frame``."""
     from alphacut.core.mask import to_gray
 
     ab[0] *= to_gray(rgb)

@@ -144,13 +144,6 @@ def _taps(src: int, dst: int, start: int, stop: int, scale: float | None = None
     return first, np.minimum(first + 1, src - 1), 1.0 - frac, frac
 
 
-def exact_taps(src: int, factor: int, span: slice
-               ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], F32, F32]:
-    """The taps of :func:`resize_exact`'s ``factor``-times upscale of a ``src``-long axis
-    for destination ``span`` (past ``factor * src`` they repeat the last source index)."""
-    return _taps(src, factor * src, span.start, span.stop, 1.0 / factor)
-
-
 def footprint(src: int, dst: int, span: slice) -> slice:
     """The source indices that ``cv2.resize`` ``INTER_LINEAR`` reads for destination
     ``span`` of a ``src`` -> ``dst`` axis."""
