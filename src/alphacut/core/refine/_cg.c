@@ -14,6 +14,7 @@ typedef struct {
     const float *vals;
     const float *b, *inv;
     float *x, *r, *z, *p, *ap;
+    int32_t *runs;  /* [n][5]: each row's 5 runs' first columns, or runs[5 i] = -1 */
     ptrdiff_t n, chunks;
     double *sums;  /* [3][chunks]: p.Ap, r.r, r.z of each chunk */
     int iters, threads, steps;
@@ -48,15 +49,57 @@ static double cg_total(const cg_t *cg, int which) {
     return total;
 }
 
-/* Row i of A x (its 25 entries summed in order, as csr_matvec sums a row). */
+/* Row i of A x (its 25 entries summed in order, as csr_matvec sums a row). A row's entries
+ * are its pixel's 5 x 5 neighbours, row by row: where each neighbour row's five entries sit
+ * at five consecutive columns (cg_runs), x is read as five runs, not through the 25 column
+ * indices, a third less memory traffic a product. The same products are summed in the same
+ * order (an entry of value 0, a neighbour outside the band, adds 0 either way): the same
+ * bits. */
 static inline float row_product(const cg_t *cg, ptrdiff_t i, const float *x) {
     const float *v = cg->vals + i * 25;
-    const int32_t *k = cg->cols + i * 25;
+    const int32_t *run = cg->runs + i * 5;
     float sum = 0.0f;
-    for (int e = 0; e < 25; e++) {
-        sum += v[e] * x[k[e]];
+    if (run[0] < 0) {
+        const int32_t *k = cg->cols + i * 25;
+        for (int e = 0; e < 25; e++) {
+            sum += v[e] * x[k[e]];
+        }
+        return sum;
+    }
+    for (int g = 0; g < 5; g++, v += 5) {
+        const float *at = x + run[g];
+        for (int d = 0; d < 5; d++) {
+            sum += v[d] * at[d];
+        }
     }
     return sum;
+}
+
+/* Row i's runs (see row_product): for each group of five entries, the column c such that
+ * every non-zero entry d of the group is at column c + d, with c..c+4 within 0..n-1; or
+ * runs[0] = -1 when a group has none (the row is then read through its column indices). */
+static void cg_runs(cg_t *cg, ptrdiff_t i) {
+    const float *v = cg->vals + i * 25;
+    const int32_t *k = cg->cols + i * 25;
+    int32_t *run = cg->runs + i * 5;
+    for (int g = 0; g < 5; g++) {
+        ptrdiff_t start = 0;  /* all zeros: any run in range adds nothing */
+        int regular = 1, found = 0;
+        for (int d = 0; d < 5; d++) {
+            if (v[5 * g + d] != 0.0f) {
+                if (!found) {
+                    start = (ptrdiff_t)k[5 * g + d] - d;
+                    found = 1;
+                }
+                regular &= k[5 * g + d] == start + d;
+            }
+        }
+        if (!regular || start < 0 || start + 4 >= cg->n) {
+            run[0] = -1;
+            return;
+        }
+        run[g] = (int32_t)start;
+    }
 }
 
 /* The rows of chunk c: [lo, hi). */
@@ -65,13 +108,16 @@ static inline void chunk_rows(const cg_t *cg, ptrdiff_t c, ptrdiff_t *lo, ptrdif
     *hi = *lo + CG_CHUNK < cg->n ? *lo + CG_CHUNK : cg->n;
 }
 
-/* The rows of chunks [c0, c1): r = b - A x, z = r / d, p = z; sums r.z (slot 2) and b.b
- * (slot 1, the start's only use of it). */
+/* The rows of chunks [c0, c1): their runs, then r = b - A x, z = r / d, p = z; sums r.z
+ * (slot 2) and b.b (slot 1, the start's only use of it). */
 static void cg_start(cg_t *cg, ptrdiff_t c0, ptrdiff_t c1) {
     for (ptrdiff_t c = c0; c < c1; c++) {
         ptrdiff_t lo, hi;
         chunk_rows(cg, c, &lo, &hi);
         double rz = 0.0, bb = 0.0;
+        for (ptrdiff_t i = lo; i < hi; i++) {
+            cg_runs(cg, i);
+        }
         for (ptrdiff_t i = lo; i < hi; i++) {
             const float r = cg->b[i] - row_product(cg, i, cg->x);
             const float z = r * cg->inv[i];
@@ -192,10 +238,12 @@ AC_EXPORT int ac_pcg(const int32_t *cols, const float *vals, ptrdiff_t n, const 
         cg.threads = 1;
     }
     float *work = malloc(sizeof(float) * 4 * (size_t)(n > 0 ? n : 1));
+    cg.runs = malloc(sizeof(int32_t) * 5 * (size_t)(n > 0 ? n : 1));
     cg.sums = malloc(sizeof(double) * 3 * (size_t)(cg.chunks > 0 ? cg.chunks : 1));
-    if (work == NULL || cg.sums == NULL) {
+    if (work == NULL || cg.sums == NULL || cg.runs == NULL) {
         free(work);
         free(cg.sums);
+        free(cg.runs);
         return -1;
     }
     cg.r = work;
@@ -231,6 +279,7 @@ AC_EXPORT int ac_pcg(const int32_t *cols, const float *vals, ptrdiff_t n, const 
 #endif
     free(work);
     free(cg.sums);
+    free(cg.runs);
     return cg.steps;
 }
 
