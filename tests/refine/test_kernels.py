@@ -218,3 +218,35 @@ def test_bad_arguments_are_refused_before_the_c_code_runs() -> None:
     soft = np.zeros((40, 60), np.uint8)
     with pytest.raises(ValueError, match="soft"):
         kernels.colours_box(means, taps, rgb, out, soft[:, :30], rgb.copy(), 16, 1)
+
+
+def test_tiled_kernels_give_the_same_bits_on_any_number_of_threads() -> None:
+    """The upsampling's and the colour fit's tiles are spread over the kernels' own threads:
+    each tile is one thread's, so the answer cannot depend on how many there are."""
+    if not kernels.available():
+        pytest.skip("the compiled kernels are not built in this install")
+    rgb, soft = pet(2.5, 2)
+    height, width = soft.shape
+    small = np.ascontiguousarray(soft[::4, ::4])
+    guide = cv2.cvtColor(np.ascontiguousarray(rgb[::4, ::4]), cv2.COLOR_RGB2GRAY)
+    coefficients = matting.varying_coefficients(guide.astype(np.float32) / 255.0, small, 2,
+                                                1e-4)
+    taps = (matting.AxisTaps(small.shape[0], height), matting.AxisTaps(small.shape[1], width))
+    mattes = []
+    for threads in (1, 2, 5):
+        out, band = np.zeros((height, width), np.float32), np.zeros((height, width), np.uint8)
+        active = np.zeros((-(-height // 64), -(-width // 64)), np.bool_)
+        kernels.upsample_frame(coefficients, taps, rgb, out, 64, active, (band, 0.004, 0.996),
+                               threads)
+        mattes.append((out, band, active))
+    assert 0 < mattes[0][2].sum() < mattes[0][2].size  # some tiles constant, some not
+    assert all(np.array_equal(a, b) for m in mattes[1:] for a, b in zip(m, mattes[0],
+                                                                       strict=True))
+    means = np.ascontiguousarray(np.repeat(rgb[::4, ::4].transpose(2, 0, 1), 2, axis=0),
+                                 dtype=np.float32)
+    outs = []
+    for threads in (1, 2, 5):
+        out = rgb.copy()
+        kernels.colours_box(means, taps, rgb, mattes[0][0], mattes[0][1], out, 64, threads)
+        outs.append(out)
+    assert (outs[0] != rgb).any() and all(np.array_equal(o, outs[0]) for o in outs[1:])
