@@ -96,6 +96,9 @@ def test_band_matrix_is_bit_identical(index: int) -> None:
     assert np.array_equal(a0.data, a1.data)
     assert np.array_equal(rhs0, rhs1) and np.array_equal(d0, d1)
     assert (rhs0 != 1e-2 * prior[unknown]).any()  # the rim's known neighbours count
+    with kernels_set(True):  # the rows split in blocks: the same rows, the rim in order
+        split = [kernels.band_rows(plain, unknown, known, 1e-2, threads) for threads in (1, 3)]
+    assert all(np.array_equal(a, b) for a, b in zip(*split, strict=True))
     rng = np.random.default_rng(7)
     x = rng.standard_normal(a0.n).astype(np.float32)
     assert np.array_equal(a0 @ x, a1 @ x)  # the same product, to the bit

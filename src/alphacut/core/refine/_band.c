@@ -135,6 +135,78 @@ AC_EXPORT void ac_gather_rows(const float *terms, const int32_t *window_ids,
     }
 }
 
+typedef struct {
+    const float *stencil;
+    ptrdiff_t n;
+    const int32_t *ids, *ys, *xs;  /* the band's index map (h x w, -1 outside), its pixels */
+    const float *known;
+    ptrdiff_t kstride;
+    int h, w, blocks;
+    float lam;
+    int32_t *cols;
+    float *vals, *outside, *fixed;
+    int64_t *rim;
+    ptrdiff_t *rims;  /* each block's rim length; its rim rows are written from its first row */
+} rows_t;
+
+/* The rows [lo, hi) of block `index`: their CSR entries, and their rim rows at
+ * rim/outside/fixed from row lo on (a block's rim is at most its rows). */
+static int rows_task(void *ctx, int index) {
+    rows_t *t = ctx;
+    const ptrdiff_t per = (t->n + t->blocks - 1) / t->blocks;
+    const ptrdiff_t lo = index * per < t->n ? index * per : t->n;
+    const ptrdiff_t hi = lo + per < t->n ? lo + per : t->n;
+    ptrdiff_t rims = lo;
+    for (ptrdiff_t r = lo; r < hi; r++) {
+        float *out_row = NULL, *fixed_row = NULL;
+        for (int k = 0; k < 25; k++) {
+            const int yy = t->ys[r] + k / 5 - 2, xx = t->xs[r] + k % 5 - 2;
+            const int inside = yy >= 0 && yy < t->h && xx >= 0 && xx < t->w;
+            const int32_t col = inside ? t->ids[(ptrdiff_t)yy * t->w + xx] : -1;
+            const float entry = t->stencil[k * t->n + r];
+            const ptrdiff_t at = r * 25 + k;
+            if (col >= 0) {
+                t->cols[at] = col;
+                t->vals[at] = k == 12 ? entry + t->lam : entry;
+                continue;
+            }
+            t->cols[at] = (int32_t)r;
+            t->vals[at] = 0.0f;
+            if (out_row == NULL) {  /* the row's first neighbour outside the band */
+                t->rim[rims] = r;
+                out_row = t->outside + rims * 25;
+                fixed_row = t->fixed + rims * 25;
+                rims++;
+                for (int e = 0; e < 25; e++) {
+                    out_row[e] = 0.0f;
+                    fixed_row[e] = 0.0f;
+                }
+            }
+            out_row[k] = entry;
+            fixed_row[k] = inside ? t->known[yy * t->kstride + xx] : 0.0f;
+        }
+    }
+    t->rims[index] = rims - lo;
+    return 0;
+}
+
+/* The blocks' rims moved together, in row order, to the front; returns their length. */
+static ptrdiff_t gather_rims(const rows_t *t) {
+    const ptrdiff_t per = (t->n + t->blocks - 1) / t->blocks;
+    ptrdiff_t total = 0;
+    for (int b = 0; b < t->blocks; b++) {
+        const ptrdiff_t lo = b * per, count = t->rims[b];
+        if (count > 0 && lo != total) {
+            memmove(t->rim + total, t->rim + lo, sizeof(int64_t) * (size_t)count);
+            memmove(t->outside + total * 25, t->outside + lo * 25,
+                    sizeof(float) * 25 * (size_t)count);
+            memmove(t->fixed + total * 25, t->fixed + lo * 25, sizeof(float) * 25 * (size_t)count);
+        }
+        total += count;
+    }
+    return total;
+}
+
 /* laplacian.band_system's rows, bit for bit: for the n band pixels of `unknown` (uint8 h x w,
  * rows `ustride` apart) in raster order, with `stencil` float32 (25, n) from the gather:
  * cols int32 (n, 25), vals float32 (n, 25) of the CSR matrix (a neighbour outside the band
@@ -143,13 +215,18 @@ AC_EXPORT void ac_gather_rows(const float *terms, const int32_t *window_ids,
  * each, row i of `outside` float32 (n, 25) holds its stencil entries towards those neighbours
  * (else 0) and row i of `fixed` their known alpha (`known` float32, rows `kstride` apart; 0
  * past the frame): the right-hand side's known part is their row sums. Only the rim's rows
- * are written. Returns the rim's length, or -1 when out of memory. */
+ * are written. The rows are split in `threads` blocks (each writes its own). Returns the
+ * rim's length, or -1 when out of memory (or when `unknown` has fewer than n pixels). */
 AC_EXPORT ptrdiff_t ac_band_rows(const float *stencil, ptrdiff_t n, const uint8_t *unknown,
-                           ptrdiff_t ustride, const float *known, ptrdiff_t kstride, int h,
-                           int w, float lam, int32_t *cols, float *vals, int64_t *rim,
-                           float *outside, float *fixed) {
+                                 ptrdiff_t ustride, const float *known, ptrdiff_t kstride,
+                                 int h, int w, float lam, int32_t *cols, float *vals,
+                                 int64_t *rim, float *outside, float *fixed, int threads) {
+    const int blocks = threads < 1 ? 1 : (threads > AC_MAX_THREADS ? AC_MAX_THREADS : threads);
     int32_t *ids = malloc(sizeof(int32_t) * ((size_t)h * (size_t)w + 2 * (size_t)n));
-    if (ids == NULL) {
+    ptrdiff_t *rims = malloc(sizeof(ptrdiff_t) * (size_t)blocks);
+    if (ids == NULL || rims == NULL) {
+        free(ids);
+        free(rims);
         return -1;
     }
     int32_t *ys = ids + (size_t)h * (size_t)w, *xs = ys + n;
@@ -165,37 +242,13 @@ AC_EXPORT ptrdiff_t ac_band_rows(const float *stencil, ptrdiff_t n, const uint8_
             }
         }
     }
-    ptrdiff_t rims = 0;
-    for (ptrdiff_t r = 0; r < next; r++) {
-        float *out_row = NULL, *fixed_row = NULL;
-        for (int k = 0; k < 25; k++) {
-            const int yy = ys[r] + k / 5 - 2, xx = xs[r] + k % 5 - 2;
-            const int inside = yy >= 0 && yy < h && xx >= 0 && xx < w;
-            const int32_t col = inside ? ids[(ptrdiff_t)yy * w + xx] : -1;
-            const float entry = stencil[k * n + r];
-            const ptrdiff_t at = r * 25 + k;
-            if (col >= 0) {
-                cols[at] = col;
-                vals[at] = k == 12 ? entry + lam : entry;
-                continue;
-            }
-            cols[at] = (int32_t)r;
-            vals[at] = 0.0f;
-            if (out_row == NULL) {  /* the row's first neighbour outside the band */
-                rim[rims] = r;
-                out_row = outside + rims * 25;
-                fixed_row = fixed + rims * 25;
-                rims++;
-                for (int e = 0; e < 25; e++) {
-                    out_row[e] = 0.0f;
-                    fixed_row[e] = 0.0f;
-                }
-            }
-            out_row[k] = entry;
-            fixed_row[k] = inside ? known[yy * kstride + xx] : 0.0f;
-        }
+    ptrdiff_t total = -1;
+    if (next == n) {
+        rows_t t = {stencil, n, ids, ys, xs, known, kstride, h, w, blocks, lam, cols, vals,
+                    outside, fixed, rim, rims};
+        total = ac_parallel(rows_task, &t, blocks, blocks) == 0 ? gather_rims(&t) : -1;
     }
     free(ids);
-    return rims;
+    free(rims);
+    return total;
 }
-

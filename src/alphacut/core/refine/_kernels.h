@@ -2,7 +2,7 @@
  * export macro, the interface version, the parallel loop. */
 #ifndef ALPHACUT_KERNELS_H
 #define ALPHACUT_KERNELS_H
-#define AC_ABI_VERSION 4  /* kernels.ABI_VERSION: raise both when a signature changes */
+#define AC_ABI_VERSION 5  /* kernels.ABI_VERSION: raise both when a signature changes */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@ I32 = npt.NDArray[np.int32]
 U8 = npt.NDArray[np.uint8]
 Taps = tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], F32, F32]
 
-ABI_VERSION = 4  # _kernels.h's AC_ABI_VERSION
+ABI_VERSION = 5  # _kernels.h's AC_ABI_VERSION
 _P = ctypes.c_void_p
 _N = ctypes.c_ssize_t
 _INT = ctypes.c_int
@@ -38,7 +38,7 @@ _UPSAMPLE = [_P, _N, _N, *_TAPS, _INT, _INT, _INT, _P, _N, _P, _N, _P, _N, _P, c
 _COLOURS = [_P, _N, _N, *_TAPS, _INT, _INT, _INT, _P, _N, _P, _N, _P, _N, _P, _N, _INT]
 _WINDOW_TERMS = [_P, _N, _P, _N, _N, _N, ctypes.c_double, ctypes.c_double, _P]
 _GATHER_ROWS = [_P, _P, _P, _N, _N, _N, _P, _N]
-_BAND_ROWS = [_P, _N, _P, _N, _P, _N, _INT, _INT, ctypes.c_float, _P, _P, _P, _P, _P]
+_BAND_ROWS = [_P, _N, _P, _N, _P, _N, _INT, _INT, ctypes.c_float, _P, _P, _P, _P, _P, _INT]
 _PCG = [_P, _P, _N, _P, _P, _P, _INT, ctypes.c_double, _INT]
 _SIGNATURES = {"ac_pcg": (_PCG, ctypes.c_int),
                "ac_band_rows": (_BAND_ROWS, ctypes.c_ssize_t),
@@ -213,20 +213,21 @@ def gather_rows(terms: F32, window_ids: I32, pixels: npt.NDArray[np.intp], span:
                        stencil.shape[1])
 
 
-def band_rows(stencil: F32, unknown: npt.NDArray[np.bool_], known: F32, lam: float
-              ) -> tuple[I32, F32, npt.NDArray[np.int64], F32, F32]:
+def band_rows(stencil: F32, unknown: npt.NDArray[np.bool_], known: F32, lam: float,
+              threads: int = 1) -> tuple[I32, F32, npt.NDArray[np.int64], F32, F32]:
     """The band system's rows from ``stencil`` ``float32 (25, n)`` for the ``n`` pixels of
     ``unknown`` ``bool (h, w)`` (raster order), with ``known`` ``float32 (h, w)`` alpha: the
     CSR ``cols`` ``int32 (n, 25)`` and ``vals`` ``float32 (n, 25)`` (diagonal + ``lam``); the
     rim, the rows with a neighbour outside the band (``int64 (m,)``), and for each the
     stencil entries towards those neighbours and the neighbours' alpha (``float32 (m, 25)``
     each, zeros elsewhere), whose row sums are the right-hand side's known part. As
-    ``laplacian.band_system``'s numpy path, bit for bit."""
+    ``laplacian.band_system``'s numpy path, bit for bit, on ``threads`` threads."""
     lib = _library_for(stencil[None])
     n = stencil.shape[1]
     h, w = unknown.shape
     _check(stencil.shape[0] == 25 and unknown.dtype == np.bool_ and known.shape == (h, w),
            "shapes")
+    _check(int(np.count_nonzero(unknown)) == n, "unknown")
     cols = np.empty((n, 25), np.int32)
     vals = np.empty((n, 25), np.float32)
     rim = np.empty(n, np.int64)
@@ -236,7 +237,7 @@ def band_rows(stencil: F32, unknown: npt.NDArray[np.bool_], known: F32, lam: flo
     rims = lib.ac_band_rows(stencil.ctypes.data, n, mask.ctypes.data, _row_stride(mask),
                             known.ctypes.data, _row_stride(known), h, w, lam, cols.ctypes.data,
                             vals.ctypes.data, rim.ctypes.data, outside.ctypes.data,
-                            fixed.ctypes.data)
+                            fixed.ctypes.data, threads)
     if rims < 0:
         raise MemoryError("refine kernel: out of memory")
     return cols, vals, rim[:rims], outside[:rims], fixed[:rims]

@@ -215,7 +215,9 @@ def band_system(stencil: F32, unknown: BoolMap, known: F32, prior: F32, lam: flo
     """
     n = stencil.shape[1]
     if kernels.available():
-        cols, vals, rim, outside, fixed_near = kernels.band_rows(stencil, unknown, known, lam)
+        threads = refine_threads() if n > SPLIT_ROWS else 1
+        cols, vals, rim, outside, fixed_near = kernels.band_rows(stencil, unknown, known, lam,
+                                                                 threads)
         rhs = lam * prior[unknown].astype(np.float32)
         # the numpy path's row sums, to the bit (elsewhere they are zeros)
         rhs[rim] -= np.einsum("nk,nk->n", outside, fixed_near)
